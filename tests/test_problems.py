@@ -1,0 +1,161 @@
+"""Every problem's gradient, minimiser and curvature constants, checked independently of its code."""
+
+import numpy as np
+import pytest
+
+from nagcore import problems
+
+
+def central_difference_grad(f, x, h=1e-6):
+    g = np.empty_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def central_difference_hessian(grad, x, h=1e-5):
+    cols = []
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        cols.append((grad(x + e) - grad(x - e)) / (2 * h))
+    H = np.array(cols)
+    return 0.5 * (H + H.T)
+
+
+def test_gradient_matches_finite_differences(problem):
+    rng = np.random.default_rng(0)
+    lo, hi = problem.bounds[:, 0], problem.bounds[:, 1]
+    for x in rng.uniform(lo, hi, size=(5, problem.dim)):
+        fd = central_difference_grad(problem.f, x)
+        np.testing.assert_allclose(problem.grad(x), fd, rtol=1e-5, atol=1e-5 * (1 + np.abs(fd).max()))
+
+
+def test_gradient_vanishes_at_minimiser(problem):
+    g = problem.grad(problem.x_star)
+    assert np.linalg.norm(g) < 1e-10 * max(1.0, problem.L)
+
+
+def test_minimiser_is_lowest_point_nearby(problem):
+    rng = np.random.default_rng(1)
+    nearby = problem.x_star + 1e-3 * rng.standard_normal((50, problem.dim))
+    assert np.all(problem.f(nearby) >= problem.f_star - 1e-14)
+
+
+def test_L_and_mu_are_hessian_extremes_at_minimiser(problem):
+    if problem.name == "piecewise quadratic":
+        # f'' jumps between 1 and 25; its extremes over the line are mu and L, not the value at 0
+        xs = np.linspace(-3, 3, 601)[:, None]
+        curvature = np.diff(problem.grad(xs)[:, 0]) / np.diff(xs[:, 0])
+        assert curvature.min() == pytest.approx(problem.mu, rel=1e-9)
+        assert curvature.max() == pytest.approx(problem.L, rel=1e-9)
+        return
+    eig = np.linalg.eigvalsh(central_difference_hessian(problem.grad, problem.x_star))
+    assert eig[-1] == pytest.approx(problem.L, rel=1e-6)
+    assert eig[0] == pytest.approx(problem.mu, rel=1e-5, abs=1e-8)
+
+
+def test_functions_broadcast_over_leading_axes_exactly(problem):
+    rng = np.random.default_rng(2)
+    x = rng.uniform(problem.bounds[:, 0], problem.bounds[:, 1], size=(4, 3, problem.dim))
+    f, g = problem.f(x), problem.grad(x)
+    assert f.shape == (4, 3) and g.shape == (4, 3, problem.dim)
+    for i in range(4):
+        for j in range(3):
+            assert f[i, j] == problem.f(x[i, j])
+            np.testing.assert_array_equal(g[i, j], problem.grad(x[i, j]))
+
+
+def test_start_point_and_window(problem):
+    assert problem.x0.shape == problem.x_star.shape == (problem.dim,)
+    assert problem.bounds.shape == (problem.dim, 2)
+    assert np.all(problem.bounds[:, 0] < problem.bounds[:, 1])
+    assert np.all((problem.bounds[:, 0] <= problem.x_star) & (problem.x_star <= problem.bounds[:, 1]))
+
+
+def test_quadratic_matches_its_definition():
+    angle = 0.4
+    Q = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    A = Q @ np.diag([1.0, 9.0]) @ Q.T
+    c = np.array([0.5, -1.0])
+    p = problems.quadratic([1.0, 9.0], rotation=angle, x_star=c)
+    x = np.array([2.0, 3.0])
+    assert p.f(x) == pytest.approx(0.5 * (x - c) @ A @ (x - c))
+    np.testing.assert_allclose(p.grad(x), A @ (x - c))
+    assert (p.L, p.mu, p.kappa) == (9.0, 1.0, 9.0)
+
+
+def test_condition_number_sets_L_to_one():
+    p = problems.quadratic(condition_number=1000, dim=4)
+    assert p.L == pytest.approx(1.0) and p.mu == pytest.approx(1e-3) and p.kappa == pytest.approx(1000)
+
+
+def test_least_squares_solution_matches_normal_equations():
+    X, y, w_true = problems.make_regression(100, 3, noise=0.1, rng=np.random.default_rng(3))
+    p = problems.least_squares(X, y)
+    np.testing.assert_allclose(p.x_star, np.linalg.solve(X.T @ X, X.T @ y), rtol=1e-10)
+    np.testing.assert_allclose(p.x_star, w_true, atol=0.1)
+
+
+def test_make_regression_is_reproducible_and_needs_a_generator():
+    a = problems.make_regression(10, 2, rng=np.random.default_rng(5))
+    b = problems.make_regression(10, 2, rng=np.random.default_rng(5))
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+    with pytest.raises(ValueError, match="rng"):
+        problems.make_regression(10, 2, rng=5)
+
+
+def test_minibatch_gradients_average_to_full_gradient_over_an_epoch():
+    X, y, _ = problems.make_regression(12, 2, rng=np.random.default_rng(4))
+    full = problems.least_squares(X, y).grad
+    w = np.array([0.3, -0.7])
+    for batch in (1, 3, 4, 12):
+        oracle = problems.minibatch_gradient(X, y, batch, rng=np.random.default_rng(0))
+        grads = [oracle(w) for _ in range(12 // batch)]
+        np.testing.assert_allclose(np.mean(grads, axis=0), full(w), rtol=1e-12)
+    single = problems.minibatch_gradient(X, y, 1, rng=np.random.default_rng(0))
+    per_example = {tuple(np.round(single(w), 12)) for _ in range(12)}
+    assert len(per_example) == 12  # each example exactly once per epoch
+
+
+def test_minibatch_sequence_is_set_by_the_generator():
+    X, y, _ = problems.make_regression(20, 2, rng=np.random.default_rng(4))
+    w = np.zeros(2)
+    one = problems.minibatch_gradient(X, y, 5, rng=np.random.default_rng(9))
+    two = problems.minibatch_gradient(X, y, 5, rng=np.random.default_rng(9))
+    other = problems.minibatch_gradient(X, y, 5, rng=np.random.default_rng(10))
+    a = [one(w) for _ in range(8)]
+    np.testing.assert_array_equal(a, [two(w) for _ in range(8)])
+    assert not np.array_equal(a, [other(w) for _ in range(8)])
+
+
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda: problems.quadratic(), "exactly one"),
+        (lambda: problems.quadratic([1.0], condition_number=3), "exactly one"),
+        (lambda: problems.quadratic([-1.0, 2.0]), "eigenvalues"),
+        (lambda: problems.quadratic([0.0, 0.0]), "eigenvalues"),
+        (lambda: problems.quadratic([1.0, np.nan]), "eigenvalues"),
+        (lambda: problems.quadratic(condition_number=0.5), "condition_number"),
+        (lambda: problems.quadratic(condition_number=10, dim=0), "dim"),
+        (lambda: problems.quadratic([1.0, 2.0, 3.0], rotation=0.3), "rotation"),
+        (lambda: problems.quadratic([1.0, 2.0], rotation=np.ones((2, 2))), "rotation"),
+        (lambda: problems.quadratic([1.0, 2.0], x_star=[np.inf, 0.0]), "x_star"),
+        (lambda: problems.rosenbrock(b=0), "b"),
+        (lambda: problems.double_well(tilt=1.0), "tilt"),
+        (lambda: problems.nesterov_worst_case(dim=1), "dim"),
+        (lambda: problems.least_squares(np.ones(3), np.ones(3)), "features"),
+        (lambda: problems.least_squares(np.ones((3, 2)), np.ones(4)), "targets"),
+        (lambda: problems.minibatch_gradient(np.ones((3, 2)), np.ones(3), 4, rng=np.random.default_rng()), "batch_size"),
+        (lambda: problems.minibatch_gradient(np.ones((3, 2)), np.ones(3), 0, rng=np.random.default_rng()), "batch_size"),
+        (lambda: problems.make_regression(0, 2, rng=np.random.default_rng()), "n_samples"),
+        (lambda: problems.make_regression(5, 2, noise=-1, rng=np.random.default_rng()), "noise"),
+    ],
+)
+def test_bad_problem_arguments_raise_value_error_naming_them(call, argument):
+    with pytest.raises(ValueError, match=argument):
+        call()
