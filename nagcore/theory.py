@@ -290,7 +290,9 @@ def rate_map(kappa, lr=None, momentum=None) -> RateMap:
       kappa: condition numbers, >= 1, shape ``(K,)`` (a scalar counts as one).
       lr: learning rates (``lr * L``), > 0, shape ``(N,)``; default 160 values in ``(0, 4]``, which
         covers every stable heavy-ball setting (:math:`\eta L < 2(1+\gamma) < 4`).
-      momentum: momenta in ``[0, 1)``, shape ``(M,)``; default 120 values from 0 to 0.9917.
+      momentum: momenta in ``[0, 1)``, shape ``(M,)``; default 120 values from 0 to 0.995 with
+        ``1 - momentum`` spaced geometrically, which resolves the band near 1 where
+        ill-conditioned problems are tuned.
 
     Returns:
       A :class:`RateMap`; each ``rates[method]`` has shape ``(K, M, N)``.
@@ -306,7 +308,7 @@ def rate_map(kappa, lr=None, momentum=None) -> RateMap:
     if k.ndim != 1 or k.size == 0 or not np.all(np.isfinite(k)) or np.any(k < 1):
         raise ValueError(f"kappa must be a non-empty 1-D array of finite values >= 1, got {_checks._show(kappa)}")
     lrs = np.linspace(4.0, 0.0, 160, endpoint=False)[::-1] if lr is None else _checks.positive("lr", lr)
-    moms = np.linspace(0.0, 0.9917, 120) if momentum is None else _checks.unit_interval("momentum", momentum)
+    moms = 1.0 - np.geomspace(1.0, 0.005, 120) if momentum is None else _checks.unit_interval("momentum", momentum)
     if lrs.ndim != 1 or moms.ndim != 1:
         raise ValueError(f"lr and momentum must be 1-D grids, got shapes {lrs.shape} and {moms.shape}")
     spectra = np.stack([1.0 / k, np.ones_like(k)], axis=-1)[:, np.newaxis, np.newaxis, :]  # (K, 1, 1, 2)
