@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: book test lab strip clean lock help
+.PHONY: book test browser vendor lab strip clean lock help
 
 help:
 	@echo "make book   build the website into _build/html (creates .venv on first use)"
@@ -12,6 +12,7 @@ help:
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make strip  remove outputs from every notebook before committing"
 	@echo "make clean  remove _build (keeps .venv)"
+	@echo "make vendor refresh the widget front end in _assets/widgets (needs npm; the files are committed)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +26,15 @@ book: $(STAMP)
 	@echo "The book is built. Open it in a browser:"
 	@echo "    file://$(CURDIR)/_build/html/index.html"
 
-test: book
+test: book browser
 	$(BIN)/python -m pytest
+
+# The browser test drives a system Chromium; this finds one, installs it on Debian as root, or fails.
+browser:
+	@scripts/ensure_browser.sh
+
+vendor: $(STAMP)
+	scripts/vendor_widgets.sh $(BIN)/python
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
