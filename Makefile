@@ -20,7 +20,14 @@ $(STAMP): requirements.txt pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-book: $(STAMP)
+# jupyter-cache keys on the notebooks alone, but their outputs (and the front end the widgets
+# embed) also depend on nagcore: when nagcore changes, the cache is dropped and chapters re-run.
+NAGCORE := _build/.nagcore-$(shell cat nagcore/*.py nagcore/widgets/* | cksum | cut -d' ' -f1)
+$(NAGCORE):
+	rm -rf _build/.jupyter_cache _build/.doctrees _build/.nagcore-*
+	@mkdir -p _build && touch $@
+
+book: $(STAMP) $(NAGCORE)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo
 	@echo "The book is built. Open it in a browser:"

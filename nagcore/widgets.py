@@ -130,7 +130,9 @@ def encode_runs(traj: Trajectory, problem: Problem, *, decimals: int = 3, loss: 
 def contour_lines(problem: Problem, *, levels: int = 10, resolution: int = 60, decimals: int = 3) -> list:
     """Level sets of a 2-D problem over ``problem.bounds`` as flat polylines ``[x0, y0, x1, y1, ...]``.
 
-    Levels are spaced geometrically in ``f - f_star``, as in :func:`nagcore.plotting.contour`.
+    Levels are spaced geometrically in ``f - f_star``, as in :func:`nagcore.plotting.contour`, but
+    from 1/1000 (not 1/10000) of the 95th percentile: smaller level sets would span only a few
+    cells of the coarse grid used to keep the payload small.
     """
     (x_lo, x_hi), (y_lo, y_hi) = problem.bounds
     gx, gy = np.meshgrid(np.linspace(x_lo, x_hi, resolution), np.linspace(y_lo, y_hi, resolution))
@@ -138,7 +140,7 @@ def contour_lines(problem: Problem, *, levels: int = 10, resolution: int = 60, d
     top = np.percentile(gap, 95)
     generator = contourpy.contour_generator(gx, gy, gap)
     lines = []
-    for level in np.geomspace(max(top * 1e-4, 1e-12), top, levels):
+    for level in np.geomspace(max(top * 1e-3, 1e-12), top, levels):
         for line in generator.lines(level):
             lines.append(np.round(line, decimals).reshape(-1).tolist())
     return lines
@@ -191,7 +193,7 @@ def _grid_sliders(lrs, momenta, steps, start) -> list:
     return [
         _slider("lr", "learning rate η", lrs, start[0]),
         _slider("momentum", "momentum γ", momenta, start[1]),
-        _slider("step", "step", range(steps + 1), 0),
+        _slider("step", "step", range(steps + 1), start[2] if len(start) > 2 else 0),
     ]
 
 
@@ -205,7 +207,7 @@ class RollingBall(FrameWidget):
       problem: a 1-D or 2-D :class:`~nagcore.problems.Problem`; runs start at ``problem.x0``.
       lrs, momenta: slider values (momenta in [0, 1)).
       steps: number of steps (the step slider goes from 0 to ``steps``).
-      start: initial ``(lr index, momentum index)``.
+      start: initial ``(lr index, momentum index)`` or ``(lr index, momentum index, step)``.
 
     Attributes:
       trajectory: the batched :class:`~nagcore.run.Trajectory` (not sent to the browser); its batch
@@ -248,7 +250,7 @@ class MomentumVsNesterov(FrameWidget):
       problem: a 2-D :class:`~nagcore.problems.Problem`.
       lrs, momenta: slider values.
       steps: number of steps.
-      start: initial ``(lr index, momentum index)``.
+      start: initial ``(lr index, momentum index)`` or ``(lr index, momentum index, step)``.
 
     Attributes:
       trajectories: ``{"momentum": Trajectory, "nesterov": Trajectory}``, batch ``(lr, momentum)``.
@@ -265,13 +267,14 @@ class MomentumVsNesterov(FrameWidget):
             for name, traj in self.trajectories.items()
         }
         finite = [v for m in methods.values() for row in m["runs"] for run in row for v in run["f"] if v is not None]
+        top = float(np.log10(problem.f(np.asarray(problem.x0)) - problem.f_star)) + 1.5  # higher values are clipped
         payload = {
             "methods": methods,
             "panels": [["momentum", "nesterov"]],
             "steps": steps,
             "axes": {"lr": lrs, "momentum": momenta},
             "lookahead": "nesterov",
-            "loss": {"ylim": [max(min(finite), -8.0), max(finite) + 0.5]},
+            "loss": {"ylim": [max(min(finite), -8.0), round(top, 2)]},
             "background": {"levels": contour_lines(problem), "xlim": problem.bounds[0].tolist(), "ylim": problem.bounds[1].tolist(), "x_star": problem.x_star.tolist()},
         }
         description = (

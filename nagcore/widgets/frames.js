@@ -93,6 +93,8 @@ function panels(width, n, minWidth) {
   return { cols, rows: Math.ceil(n / cols) };
 }
 
+function outside(u, lim) { return u < lim[0] || u > lim[1]; }
+
 function status(run, step) {
   return run.diverged_at >= 0 && step >= run.diverged_at ? "diverged" : "";
 }
@@ -131,7 +133,7 @@ DRAWERS.curve = {
         const k = Math.max(0, last);
         dot(ctx, m.x(run.x[k]), m.y(run.y[k]), 9, color, colors.ink);
         if (status(run, step)) messages.push(`diverged at step ${run.diverged_at}`);
-        else if (run.x[k] < xlim[0] || run.x[k] > xlim[1]) messages.push("the ball left the plot");
+        else if (outside(run.x[k], xlim)) messages.push("the ball left the plot");
       });
       ctx.restore();
       const title = names.map((n) => payload.methods[n].label).join(" vs ");
@@ -180,11 +182,16 @@ DRAWERS.contour = {
         const k = Math.max(0, last);
         dot(ctx, m.x(run.x[2 * k]), m.y(run.x[2 * k + 1]), 7, color, colors.ink);
         if (status(run, step)) messages.push(`${method.label} diverged at step ${run.diverged_at}`);
+        else if (outside(run.x[2 * k], xlim) || outside(run.x[2 * k + 1], ylim)) messages.push(`${method.label} left the plot`);
       });
       if (payload.lookahead && step + 1 <= payload.steps) drawLookahead(ctx, m, payload, sel, colors);
       ctx.restore();
       const title = names.map((n) => payload.methods[n].label).join(" and ");
       label(ctx, title, box.x, oy + 4, colors.ink, 14, "left", "bold");
+      if (payload.lookahead) { // legend of the two arrows, bottom left inside the panel
+        label(ctx, "→ look-ahead step", box.x + 6, box.y + box.h - 36, colors.lookahead, 12, "left", "bold");
+        label(ctx, "→ gradient correction", box.x + 6, box.y + box.h - 19, colors.accent, 12, "left", "bold");
+      }
       if (messages.length) note(ctx, box, messages[0], colors);
     });
     if (payload.loss) {
@@ -309,6 +316,7 @@ function render({ model, el }) {
   }
 
   function draw() {
+    const started = performance.now();
     const payload = model.get("payload"), colors = model.get("colors");
     const drawer = DRAWERS[model.get("kind")];
     const width = Math.max(280, Math.floor(root.clientWidth || 600));
@@ -323,9 +331,12 @@ function render({ model, el }) {
     ctx.fillStyle = colors.paper; ctx.fillRect(0, 0, width, height);
     drawer.draw(ctx, { width, height }, { payload, colors, sel });
     canvas.dataset.drawn = String(Number(canvas.dataset.drawn || 0) + 1);
+    canvas.dataset.drawMs = (performance.now() - started).toFixed(2); // read by the browser test
     const summary = Object.values(payload.methods).map((method) => {
       const run = pick(method, sel);
-      return `${method.label}: ${status(run, sel.step) || "running"}`;
+      if (status(run, sel.step)) return `${method.label}: diverged`;
+      if (run.f) return `${method.label}: f − f* = ${Math.pow(10, run.f[sel.step]).toExponential(1)}`;
+      return `${method.label}: θ = ${run.x[sel.step]}`;
     });
     live.textContent = `step ${sel.step}; ${summary.join("; ")}`;
   }
