@@ -127,14 +127,14 @@ def encode_runs(traj: Trajectory, problem: Problem, *, decimals: int = 3, loss: 
     return runs
 
 
-def contour_lines(problem: Problem, *, levels: int = 10, resolution: int = 60, decimals: int = 3) -> list:
-    """Level sets of a 2-D problem over ``problem.bounds`` as flat polylines ``[x0, y0, x1, y1, ...]``.
+def contour_lines(problem: Problem, *, window=None, levels: int = 10, resolution: int = 60, decimals: int = 3) -> list:
+    """Level sets of a 2-D problem over ``window`` (default ``problem.bounds``) as flat polylines ``[x0, y0, x1, y1, ...]``.
 
     Levels are spaced geometrically in ``f - f_star``, as in :func:`nagcore.plotting.contour`, but
     from 1/1000 (not 1/10000) of the 95th percentile: smaller level sets would span only a few
     cells of the coarse grid used to keep the payload small.
     """
-    (x_lo, x_hi), (y_lo, y_hi) = problem.bounds
+    (x_lo, x_hi), (y_lo, y_hi) = _window(problem, window)
     gx, gy = np.meshgrid(np.linspace(x_lo, x_hi, resolution), np.linspace(y_lo, y_hi, resolution))
     gap = problem.f(np.stack([gx, gy], axis=-1)) - problem.f_star
     top = np.percentile(gap, 95)
@@ -144,6 +144,18 @@ def contour_lines(problem: Problem, *, levels: int = 10, resolution: int = 60, d
         for line in generator.lines(level):
             lines.append(np.round(line, decimals).reshape(-1).tolist())
     return lines
+
+
+def _window(problem: Problem, window) -> np.ndarray:
+    bounds = np.asarray(problem.bounds if window is None else window, dtype=float)
+    if bounds.shape != (problem.dim, 2) or not np.all(np.isfinite(bounds)) or not np.all(bounds[:, 1] > bounds[:, 0]):
+        raise ValueError(f"window must be {problem.dim} finite (low, high) pairs with low < high, got {window!r}")
+    return bounds
+
+
+def _contour_background(problem: Problem, window) -> dict:
+    bounds = _window(problem, window)
+    return {"levels": contour_lines(problem, window=bounds), "xlim": bounds[0].tolist(), "ylim": bounds[1].tolist(), "x_star": problem.x_star.tolist()}
 
 
 def payload_bytes(widget: "FrameWidget") -> int:
@@ -208,13 +220,15 @@ class RollingBall(FrameWidget):
       lrs, momenta: slider values (momenta in [0, 1)).
       steps: number of steps (the step slider goes from 0 to ``steps``).
       start: initial ``(lr index, momentum index)`` or ``(lr index, momentum index, step)``.
+      window: the plotted region, ``[(x_low, x_high)]`` or ``[(x_low, x_high), (y_low, y_high)]``;
+        default ``problem.bounds``. Keep it square in 2-D so that the contours are not distorted.
 
     Attributes:
       trajectory: the batched :class:`~nagcore.run.Trajectory` (not sent to the browser); its batch
         axes are ``(lr, [0, *momenta])``.
     """
 
-    def __init__(self, problem: Problem, lrs, momenta, steps: int = 60, *, start=(0, 0), decimals: int = 3):
+    def __init__(self, problem: Problem, lrs, momenta, steps: int = 60, *, start=(0, 0), window=None, decimals: int = 3):
         if problem.dim not in (1, 2):
             raise ValueError(f"problem must be 1-D or 2-D to draw, got dim={problem.dim}")
         lrs, momenta = list(lrs), list(momenta)
@@ -227,14 +241,14 @@ class RollingBall(FrameWidget):
         }
         payload = {"methods": methods, "panels": [["gd"], ["momentum"]], "steps": steps, "axes": {"lr": lrs, "momentum": momenta}}
         if problem.dim == 1:
-            xs = np.linspace(*problem.bounds[0], 160)
+            xs = np.linspace(*_window(problem, window)[0], 160)
             ys = problem.f(xs[:, None])
             pad = 0.08 * (ys.max() - ys.min())
             curve = np.round(np.stack([xs, ys], axis=-1), decimals).reshape(-1).tolist()
-            payload["background"] = {"curve": curve, "xlim": problem.bounds[0].tolist(), "ylim": [float(ys.min() - pad), float(ys.max() + pad)]}
+            payload["background"] = {"curve": curve, "xlim": _window(problem, window)[0].tolist(), "ylim": [float(ys.min() - pad), float(ys.max() + pad)]}
             kind, where = "curve", "a ball on the loss curve"
         else:
-            payload["background"] = {"levels": contour_lines(problem), "xlim": problem.bounds[0].tolist(), "ylim": problem.bounds[1].tolist(), "x_star": problem.x_star.tolist()}
+            payload["background"] = _contour_background(problem, window)
             kind, where = "contour", "a path on the contour lines of the loss surface"
         description = f"Two panels, gradient descent and momentum on {problem.name}, each drawn as {where}, at the step, learning rate and momentum chosen with the sliders."
         super().__init__(kind=kind, sliders=_grid_sliders(lrs, momenta, steps, start), payload=payload, description=description)
@@ -251,12 +265,14 @@ class MomentumVsNesterov(FrameWidget):
       lrs, momenta: slider values.
       steps: number of steps.
       start: initial ``(lr index, momentum index)`` or ``(lr index, momentum index, step)``.
+      window: the plotted region, ``[(x_low, x_high)]`` or ``[(x_low, x_high), (y_low, y_high)]``;
+        default ``problem.bounds``. Keep it square in 2-D so that the contours are not distorted.
 
     Attributes:
       trajectories: ``{"momentum": Trajectory, "nesterov": Trajectory}``, batch ``(lr, momentum)``.
     """
 
-    def __init__(self, problem: Problem, lrs, momenta, steps: int = 60, *, start=(0, 0), decimals: int = 3):
+    def __init__(self, problem: Problem, lrs, momenta, steps: int = 60, *, start=(0, 0), window=None, decimals: int = 3):
         if problem.dim != 2:
             raise ValueError(f"problem must be 2-D, got dim={problem.dim}")
         lrs, momenta = list(lrs), list(momenta)
@@ -275,7 +291,7 @@ class MomentumVsNesterov(FrameWidget):
             "axes": {"lr": lrs, "momentum": momenta},
             "lookahead": "nesterov",
             "loss": {"ylim": [max(min(finite), -8.0), round(top, 2)]},
-            "background": {"levels": contour_lines(problem), "xlim": problem.bounds[0].tolist(), "ylim": problem.bounds[1].tolist(), "x_star": problem.x_star.tolist()},
+            "background": _contour_background(problem, window),
         }
         description = (
             f"Momentum and Nesterov's method from the same start on {problem.name}: both paths on the contour lines, "

@@ -180,7 +180,7 @@ DRAWERS.contour = {
         polyline(ctx, m, run.x.slice(0, 2 * (last + 1)), 2);
         for (let k = 0; k <= last; k++) dot(ctx, m.x(run.x[2 * k]), m.y(run.x[2 * k + 1]), 2.5, color);
         const k = Math.max(0, last);
-        dot(ctx, m.x(run.x[2 * k]), m.y(run.x[2 * k + 1]), 7, color, colors.ink);
+        dot(ctx, m.x(run.x[2 * k]), m.y(run.x[2 * k + 1]), 5.5, color, colors.ink);
         if (status(run, step)) messages.push(`${method.label} diverged at step ${run.diverged_at}`);
         else if (outside(run.x[2 * k], xlim) || outside(run.x[2 * k + 1], ylim)) messages.push(`${method.label} left the plot`);
       });
@@ -212,8 +212,8 @@ function drawLookahead(ctx, m, payload, sel, colors) {
   const at = (j) => [run.x[2 * j], run.x[2 * j + 1]];
   const x = at(k), next = at(k + 1), prev = k > 0 ? at(k - 1) : x;
   const ahead = [x[0] + gamma * (x[0] - prev[0]), x[1] + gamma * (x[1] - prev[1])];
-  arrow(ctx, m.x(x[0]), m.y(x[1]), m.x(ahead[0]), m.y(ahead[1]), colors.lookahead, 2.5);
-  arrow(ctx, m.x(ahead[0]), m.y(ahead[1]), m.x(next[0]), m.y(next[1]), colors.accent, 2.5);
+  arrow(ctx, m.x(x[0]), m.y(x[1]), m.x(ahead[0]), m.y(ahead[1]), colors.lookahead, 3);
+  arrow(ctx, m.x(ahead[0]), m.y(ahead[1]), m.x(next[0]), m.y(next[1]), colors.accent, 3);
 }
 
 function drawLoss(ctx, box, payload, sel, colors) {
