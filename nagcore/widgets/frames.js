@@ -254,6 +254,9 @@ function render({ model, el }) {
   live.setAttribute("aria-live", "polite");
   root.append(controls, canvas, live);
   el.appendChild(root);
+  // In JupyterLab, notebook shortcuts would swallow the arrow keys meant for the sliders.
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  root.addEventListener("keydown", (event) => event.stopPropagation());
 
   const sliders = model.get("sliders");
   const inputs = {};
