@@ -6,8 +6,9 @@
 // selected frame and draws it on a canvas. It never runs an optimizer. It works the same in a
 // live notebook and on the static site (no kernel: model.save_changes() is then a no-op).
 //
-// A new kind of figure is one more entry in DRAWERS: a function (ctx, layout, view) that draws
-// the selected frame, plus a `height(width, payload)` for its canvas height. Colours come from
+// A new kind of figure is one more entry in DRAWERS: `draw(ctx, layout, view)` draws the selected
+// frame, `height(width, payload)` gives its canvas height, and an optional `describe(view)` gives
+// the status text. view = {payload, colors, sel}, with sel = {slider name: index}. Colours come from
 // the model (nagcore.plotting.COLORS); this file holds no colour of its own.
 
 const PLAY_INTERVAL_MS = 60; // time per step while playing
@@ -97,6 +98,18 @@ function outside(u, lim) { return u < lim[0] || u > lim[1]; }
 
 function status(run, step) {
   return run.diverged_at >= 0 && step >= run.diverged_at ? "diverged" : "";
+}
+
+// The text under the figure (read out by screen readers): where each method is at this step.
+// A drawer may bring its own `describe(view)` instead.
+function describeMethods({ payload, sel }) {
+  const summary = Object.values(payload.methods || {}).map((method) => {
+    const run = pick(method, sel);
+    if (status(run, sel.step)) return `${method.label}: diverged`;
+    if (run.f) return `${method.label}: f − f* = ${Math.pow(10, run.f[sel.step]).toExponential(1)}`;
+    return `${method.label}: θ = ${run.x[sel.step]}`;
+  });
+  return [`step ${sel.step}`, ...summary].join("; ");
 }
 
 // ---------------------------------------------------------------- drawers
@@ -263,13 +276,14 @@ function render({ model, el }) {
   let sel = Object.assign({}, model.get("selection"));
   let pending = false, timer = null;
 
+  // a Play button only for figures with a "step" slider
   const play = document.createElement("button");
   play.type = "button";
   play.className = "nagw-play";
   play.textContent = "▶ Play";
   play.setAttribute("aria-label", "Play the steps");
   play.setAttribute("aria-pressed", "false");
-  controls.appendChild(play);
+  if (sliders.some((s) => s.name === "step")) controls.appendChild(play);
 
   sliders.forEach((s) => {
     const wrap = document.createElement("label");
@@ -335,13 +349,7 @@ function render({ model, el }) {
     drawer.draw(ctx, { width, height }, { payload, colors, sel });
     canvas.dataset.drawn = String(Number(canvas.dataset.drawn || 0) + 1);
     canvas.dataset.drawMs = (performance.now() - started).toFixed(2); // read by the browser test
-    const summary = Object.values(payload.methods).map((method) => {
-      const run = pick(method, sel);
-      if (status(run, sel.step)) return `${method.label}: diverged`;
-      if (run.f) return `${method.label}: f − f* = ${Math.pow(10, run.f[sel.step]).toExponential(1)}`;
-      return `${method.label}: θ = ${run.x[sel.step]}`;
-    });
-    live.textContent = `step ${sel.step}; ${summary.join("; ")}`;
+    live.textContent = (drawer.describe || describeMethods)({ payload, colors, sel });
   }
 
   function stop() {
