@@ -25,6 +25,7 @@ COLORS = {
     "lookahead": PALETTE[3],  # reddish purple
     "accent": PALETTE[5],  # vermillion
     "surface": "#9a9a9a",
+    "diverging": "#e6e6e6",  # light grey for settings that diverge (rate maps)
 }
 
 _STYLE = {

@@ -15,13 +15,15 @@ selection, a JSON ``payload`` and the palette. The figures of the book are small
 * :class:`RollingBall`: gradient descent and heavy-ball momentum side by side, on a 1-D loss curve
   or on the contours of a 2-D surface (sliders: learning rate, momentum, step);
 * :class:`MomentumVsNesterov`: both momentum methods from the same start on one surface, Nesterov's
-  look-ahead vectors at the current step, and the loss curves underneath.
+  look-ahead vectors at the current step, and the loss curves underneath;
+* :class:`RateMapExplorer`: how fast each method converges over the whole (learning rate,
+  momentum) plane of a quadratic, with a slider for the condition number (data from
+  :func:`nagcore.theory.rate_map`).
 
-To add a figure (say a heatmap of convergence rates over learning rate and momentum with a
-condition-number slider): compute its data in Python with batched calls, pass it as the payload of
-a :class:`FrameWidget` with ``kind="heatmap"``, and add a ``heatmap`` drawer (a ``height`` and a
-``draw`` function) to ``DRAWERS`` in ``frames.js``. A figure without a ``step`` slider has no Play
-button.
+To add a figure: compute its data in Python with batched calls, pass it as the payload of a
+:class:`FrameWidget` with a new ``kind``, and add a drawer of that name (a ``height`` and a ``draw``
+function) to ``DRAWERS`` in ``frames.js``, as :class:`RateMapExplorer` does with ``"heatmap"``. A
+figure without a ``step`` slider has no Play button.
 
 Runs that blow up cannot be sent as JSON (NaN and inf are not JSON). Each run is cut at the first
 iterate that is non-finite or further than ``blowup`` times its starting distance from the
@@ -31,21 +33,34 @@ the rest of that run is sent as ``null`` and ``diverged_at`` says where, so the 
 
 from __future__ import annotations
 
+import base64
 import json
 import pathlib
 from typing import Callable, Sequence
 
 import anywidget
 import contourpy
+import matplotlib as mpl
 import numpy as np
 import traitlets
 
 import nagcore
-from nagcore import plotting
+from nagcore import plotting, theory
 from nagcore.problems import Problem
 from nagcore.run import Trajectory
 
-__all__ = ["BLOWUP", "FrameWidget", "RollingBall", "MomentumVsNesterov", "sweep", "encode_runs", "contour_lines", "payload_bytes"]
+__all__ = [
+    "BLOWUP",
+    "FrameWidget",
+    "RollingBall",
+    "MomentumVsNesterov",
+    "RateMapExplorer",
+    "sweep",
+    "encode_runs",
+    "contour_lines",
+    "encode_steps_per_decade",
+    "payload_bytes",
+]
 
 _HERE = pathlib.Path(__file__).parent / "widgets"
 
@@ -298,3 +313,80 @@ class MomentumVsNesterov(FrameWidget):
             "Nesterov's look-ahead step and its correction as arrows at the current step, and the loss of both against the step below."
         )
         super().__init__(kind="contour", sliders=_grid_sliders(lrs, momenta, steps, start), payload=payload, description=description)
+
+
+#: Colour scale of :class:`RateMapExplorer`: steps per tenfold error reduction from 1 to this many.
+MAX_STEPS_PER_DECADE = 3000.0
+#: Byte code of a setting that does not converge (rate >= 1); codes 0..254 are the colour scale.
+DIVERGES = 255
+
+
+def encode_steps_per_decade(rates) -> bytes:
+    r"""Quantise rates to one byte each: the log of the steps per tenfold error reduction.
+
+    A rate :math:`\rho < 1` needs :math:`s = \ln 10 / (-\ln \rho)` steps to shrink the error ten-fold.
+    The code is ``round(254 * log(s) / log(MAX_STEPS_PER_DECADE))``, clipped to ``[0, 254]`` (so
+    ``s <= 1`` is 0 and ``s >= MAX_STEPS_PER_DECADE`` is 254); :data:`DIVERGES` (255) marks
+    :math:`\rho \ge 1`.
+    """
+    rho = np.asarray(rates, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.log(10.0) / -np.log(rho)
+        code = np.round(254.0 * np.log(np.maximum(steps, 1.0)) / np.log(MAX_STEPS_PER_DECADE))
+    code = np.where(rho < 1, np.clip(code, 0, 254), DIVERGES)
+    return code.astype(np.uint8).tobytes()
+
+
+class RateMapExplorer(FrameWidget):
+    """Steps per tenfold error reduction over (learning rate, momentum), one panel per method.
+
+    For a quadratic with curvatures in ``[1/kappa, 1]`` (so ``L = 1``) each cell shows how many steps
+    the method needs to shrink the error ten-fold at that constant setting, from the exact rates of
+    :func:`nagcore.theory.rate_map` (one vectorised call); grey cells diverge and a white circle
+    marks the classical tuned setting of :func:`nagcore.theory.tuned`. The slider picks ``kappa``.
+    The momentum axis is stretched near 1 (uniform in ``log(1 - momentum)``), where the fast
+    settings of ill-conditioned problems live.
+
+    Args:
+      kappas: condition numbers for the slider, >= 1.
+      n_lr: number of learning rates ``lr * L`` in ``(0, 4]``.
+      n_momentum: number of momenta from 0 to 0.995.
+      start: initial index into ``kappas``.
+
+    Attributes:
+      rate_map: the :class:`nagcore.theory.RateMap` behind the picture (not sent to the browser).
+    """
+
+    def __init__(self, kappas=(10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0), *, n_lr: int = 64, n_momentum: int = 48, start: int = 2):
+        lrs = np.linspace(4.0, 0.0, n_lr, endpoint=False)[::-1]
+        momenta = 1.0 - np.geomspace(1.0, 0.005, n_momentum)
+        self.rate_map = theory.rate_map(kappas, lr=lrs, momentum=momenta)
+        rmap = self.rate_map
+        names = {"gd": "gradient descent", "momentum": "heavy ball", "nesterov": "Nesterov"}
+        methods = {}
+        for m in theory.METHODS:
+            grids = [base64.b64encode(encode_steps_per_decade(rmap.rates[m][k])).decode() for k in range(rmap.kappa.size)]
+            tuned = [[round(float(lr), 5), round(float(g), 5)] for lr, g, _ in rmap.tuned[m]]
+            with np.errstate(divide="ignore"):
+                best = [round(float(np.log(10.0) / -np.log(rmap.rates[m][k].min())), 1) for k in range(rmap.kappa.size)]
+            methods[m] = {"label": names[m], "grids": grids, "tuned": tuned, "best": best}
+        cmap = mpl.colormaps["cividis"]
+        payload = {
+            "methods": methods,
+            "order": list(theory.METHODS),
+            "shape": [int(momenta.size), int(lrs.size)],
+            "lr": [float(lrs[0]), float(lrs[-1])],
+            "momentum_ticks": [0.0, 0.5, 0.9, 0.99],
+            "momentum_floor": 0.005,
+            "max_steps": MAX_STEPS_PER_DECADE,
+            "kappa": [float(k) for k in rmap.kappa],
+            "lut": [mpl.colors.to_hex(cmap(i / 254)) for i in range(255)],
+        }
+        kappa_values = [float(k) for k in rmap.kappa]
+        sliders = [{"name": "kappa", "label": "condition number κ", "values": kappa_values, "start": int(start)}]
+        description = (
+            "Three heat maps, for gradient descent, heavy ball and Nesterov, of the steps needed to shrink the error "
+            "ten-fold at each learning rate (horizontal, 0 to 4 over L) and momentum (vertical), for the condition number "
+            "chosen with the slider. Grey cells diverge; a white circle marks each method's classical tuned setting."
+        )
+        super().__init__(kind="heatmap", sliders=sliders, payload=payload, description=description)

@@ -3,6 +3,7 @@
 The drawing itself is tested in a real browser by test_site_browser.py.
 """
 
+import base64
 import hashlib
 import json
 import math
@@ -182,3 +183,45 @@ def test_vendored_front_end_matches_its_sources():
     assert not list(ROOT.glob("**/_static")) or all(".venv" in p.parts or "_build" in p.parts for p in ROOT.glob("**/_static")), (
         "a _static/ folder makes jupyter-book inject every .js in it into every page"
     )
+
+
+@pytest.fixture(scope="module")
+def ratemap():
+    return widgets.RateMapExplorer(kappas=(10.0, 1000.0), n_lr=24, n_momentum=18, start=1)
+
+
+def _spectral_radius(method, h, g):
+    """Largest |eigenvalue| of the 2x2 error recurrence, by numpy's eigvals (independent of theory.py)."""
+    b, c = {"gd": (1 - h, 0.0), "momentum": (1 + g - h, g), "nesterov": ((1 + g) * (1 - h), g * (1 - h))}[method]
+    return max(abs(np.linalg.eigvals(np.array([[b, -c], [1.0, 0.0]]))))
+
+
+def test_rate_map_cells_match_eigenvalues_of_the_iteration(ratemap):
+    rmap = ratemap.rate_map
+    shape = ratemap.payload["shape"]
+    assert shape == [18, 24]
+    for m in ("gd", "momentum", "nesterov"):
+        for k, kappa in enumerate(rmap.kappa):
+            codes = np.frombuffer(base64.b64decode(ratemap.payload["methods"][m]["grids"][k]), dtype=np.uint8).reshape(shape)
+            for j in range(0, 18, 5):
+                for i in range(0, 24, 5):
+                    g, lr = rmap.momentum[j], rmap.lr[i]
+                    rho = max(_spectral_radius(m, lr * lam, g) for lam in (1 / kappa, 1.0))
+                    if rho >= 1 + 1e-9:
+                        assert codes[j, i] == widgets.DIVERGES, (m, kappa, g, lr)
+                    elif rho < 1 - 1e-9:
+                        steps = math.log(10) / -math.log(rho)
+                        expected = 254 * math.log(max(steps, 1)) / math.log(widgets.MAX_STEPS_PER_DECADE)
+                        assert abs(codes[j, i] - min(expected, 254)) <= 0.5 + 1e-6, (m, kappa, g, lr)
+
+
+def test_rate_map_marks_tuned_settings_and_stays_small(ratemap):
+    for m in ("gd", "momentum", "nesterov"):
+        tuned = ratemap.payload["methods"][m]["tuned"]
+        for (lr, g), kappa in zip(tuned, (10.0, 1000.0)):
+            expect = nagcore.theory.tuned(m, 1.0, 1.0 / kappa)
+            assert lr == pytest.approx(expect.lr, abs=1e-5) and g == pytest.approx(expect.momentum, abs=1e-5)
+    assert len(ratemap.payload["lut"]) == 255
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in ratemap.payload["lut"])
+    assert widgets.payload_bytes(widgets.RateMapExplorer()) < 120_000  # the chapter's default grid
+    assert ratemap.sliders == [{"name": "kappa", "label": "condition number κ", "values": [10.0, 1000.0], "start": 1}]

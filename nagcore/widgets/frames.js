@@ -253,6 +253,117 @@ function drawLoss(ctx, box, payload, sel, colors) {
   label(ctx, "f − f*", box.x, box.y - 14, colors.ink, 12);
 }
 
+// Heat maps of steps per tenfold error reduction over (learning rate, momentum), one panel per
+// method, for the condition number picked by the "kappa" slider. Each grid arrives as base64
+// bytes: 0..254 index payload.lut (log scale from 1 to payload.max_steps), 255 means "diverges".
+const decoded = new Map();
+function grid(b64) {
+  if (!decoded.has(b64)) decoded.set(b64, Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+  return decoded.get(b64);
+}
+
+const rgbCache = new Map();
+function hexToRgb(hex) {
+  if (!rgbCache.has(hex)) rgbCache.set(hex, [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
+  return rgbCache.get(hex);
+}
+
+function heatLayout(width, payload) {
+  const n = payload.order.length;
+  const { cols, rows } = panels(width, n, 210);
+  const side = Math.min(width / cols, 300);
+  const wide = width >= 44 + 300 + 170; // room for the legend beside the colour bar
+  return { cols, rows, side, wide, bar: wide ? 58 : 86 };
+}
+
+// momentum -> fraction of the momentum axis (uniform in log(1 - momentum), 0 at the bottom)
+function momentumFraction(g, payload) {
+  const M = payload.shape[0];
+  const u = Math.log(Math.max(1 - g, payload.momentum_floor)) / Math.log(payload.momentum_floor);
+  return (u * (M - 1) + 0.5) / M;
+}
+
+DRAWERS.heatmap = {
+  height(width, payload) {
+    const H = heatLayout(width, payload);
+    return H.rows * H.side + H.bar;
+  },
+  draw(ctx, L, view) {
+    const { payload, colors, sel } = view;
+    const H = heatLayout(L.width, payload);
+    const [M, N] = payload.shape;
+    const k = sel.kappa;
+    const image = document.createElement("canvas");
+    image.width = N; image.height = M;
+    const ictx = image.getContext("2d");
+    const grey = hexToRgb(colors.diverging);
+    payload.order.forEach((name, p) => {
+      const method = payload.methods[name];
+      const ox = (p % H.cols) * (L.width / H.cols) + (L.width / H.cols - H.side) / 2;
+      const oy = Math.floor(p / H.cols) * H.side;
+      const box = { x: ox + 44, y: oy + 24, w: H.side - 52, h: H.side - 62 };
+      // the grid as pixels, momentum 0 in the bottom row
+      const codes = grid(method.grids[k]);
+      const img = ictx.createImageData(N, M);
+      for (let j = 0; j < M; j++) {
+        for (let i = 0; i < N; i++) {
+          const code = codes[j * N + i];
+          const c = code === 255 ? grey : hexToRgb(payload.lut[code]);
+          const o = 4 * ((M - 1 - j) * N + i);
+          img.data[o] = c[0]; img.data[o + 1] = c[1]; img.data[o + 2] = c[2]; img.data[o + 3] = 255;
+        }
+      }
+      ictx.putImageData(img, 0, 0);
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(image, box.x, box.y, box.w, box.h);
+      frameBox(ctx, box, colors);
+      // the classical tuned setting
+      const [lr, g] = method.tuned[k];
+      const tx = box.x + (lr / payload.lr[1]) * box.w;
+      const ty = box.y + box.h * (1 - momentumFraction(g, payload));
+      dot(ctx, tx, ty, 5, colors.paper, colors.ink);
+      // axes
+      label(ctx, method.label, box.x, oy + 4, colors.ink, 14, "left", "bold");
+      for (let t = 0; t <= payload.lr[1]; t += 1) {
+        label(ctx, String(t), box.x + (t / payload.lr[1]) * box.w, box.y + box.h + 3, colors.ink, 11, "center");
+      }
+      label(ctx, "learning rate ηL", box.x + box.w / 2, box.y + box.h + 17, colors.ink, 12, "center");
+      payload.momentum_ticks.forEach((t) => {
+        label(ctx, String(t), box.x - 4, box.y + box.h * (1 - momentumFraction(t, payload)) - 6, colors.ink, 11, "right");
+      });
+      ctx.save();
+      ctx.translate(ox + 8, box.y + box.h / 2); ctx.rotate(-Math.PI / 2);
+      label(ctx, "momentum γ", 0, -6, colors.ink, 12, "center");
+      ctx.restore();
+    });
+    // colour bar: steps per tenfold error reduction, log scale, then the two markers
+    const top = H.rows * H.side + 8;
+    const bar = { x: 44, y: top + 16, w: Math.min(300, L.width - 60), h: 12 };
+    const logMax = Math.log(payload.max_steps);
+    for (let c = 0; c < payload.lut.length; c++) {
+      ctx.fillStyle = payload.lut[c];
+      ctx.fillRect(bar.x + (c / payload.lut.length) * bar.w, bar.y, bar.w / payload.lut.length + 1, bar.h);
+    }
+    label(ctx, "steps to shrink the error ten-fold", bar.x, top, colors.ink, 12);
+    [1, 10, 100, 1000].forEach((s) => {
+      label(ctx, String(s), bar.x + (Math.log(s) / logMax) * bar.w, bar.y + bar.h + 2, colors.ink, 11, "center");
+    });
+    // the two markers: beside the bar on wide layouts, under it on narrow ones
+    const kx = H.wide ? bar.x + bar.w + 14 : bar.x, ky = H.wide ? bar.y : bar.y + bar.h + 22;
+    ctx.fillStyle = colors.diverging; ctx.fillRect(kx, ky, 14, bar.h);
+    ctx.strokeStyle = colors.surface; ctx.strokeRect(kx, ky, 14, bar.h);
+    label(ctx, "diverges", kx + 18, ky - 1, colors.ink, 11);
+    const tx = H.wide ? kx : kx + 90, ty = H.wide ? ky + bar.h + 12 : ky + bar.h / 2;
+    dot(ctx, tx + 7, ty, 5, colors.paper, colors.ink);
+    label(ctx, "tuned", tx + 18, ty - 7, colors.ink, 11);
+  },
+  describe({ payload, sel }) {
+    const k = sel.kappa;
+    const best = payload.order.map((n) => `${payload.methods[n].label} ${payload.methods[n].best[k]}`);
+    return `κ = ${payload.kappa[k]}: fewest steps per ten-fold error reduction on this grid: ${best.join(", ")}; white circles mark the tuned settings`;
+  },
+};
+
 // ---------------------------------------------------------------- controls and the render loop
 function render({ model, el }) {
   const root = document.createElement("div");
