@@ -9,7 +9,8 @@ Every ``*.ipynb`` and ``*.zip`` file in SUBMISSIONS_DIR is graded with
 ``otter.api.grade_submission``, which runs the submission in a fresh kernel of the current
 environment (this one has numpy and nagcore) and then the public and hidden tests from the
 autograder zip. The script prints one line per submission and writes the points per question
-to the CSV. Questions graded by hand (``manual: true``) are not in the autograder; add their
+to the CSV. A submission that cannot be graded (for example a notebook of another assignment)
+gets an ``error`` column instead of scores. Questions graded by hand (``manual: true``) are not in the autograder; add their
 points to the CSV yourself.
 """
 
@@ -30,12 +31,17 @@ def grade_folder(autograder: pathlib.Path, folder: pathlib.Path) -> list[dict]:
         raise SystemExit(f"no .ipynb or .zip submissions in {folder}")
     rows = []
     for path in paths:
-        results = grade_submission(str(path), str(autograder), quiet=True)
         row = {"file": path.name}
+        try:
+            results = grade_submission(str(path), str(autograder), quiet=True)
+        except Exception as error:  # e.g. a notebook of another assignment: report, go on
+            row["error"] = f"{type(error).__name__}: {error}"
+            rows.append(row)
+            continue
         for name in sorted(results.test_files):
-            row[name] = results.get_score(name)
-        row["total"] = results.total
-        row["possible"] = results.possible
+            row[name] = float(results.get_score(name))
+        row["total"] = float(results.total)
+        row["possible"] = float(results.possible)
         rows.append(row)
     return rows
 
@@ -53,17 +59,21 @@ def main(argv=None) -> int:
         parser.error(f"not a folder: {args.folder}")
 
     rows = grade_folder(args.autograder, args.folder)
-    columns = list(dict.fromkeys(key for row in rows for key in row))
+    names = {key for row in rows for key in row} - {"file", "total", "possible", "error"}
+    questions = sorted(names, key=lambda q: (len(q), q))  # q2 before q10
+    columns = ["file", *questions, "total", "possible"] + (["error"] if any("error" in r for r in rows) else [])
     with open(args.output, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
 
     width = max(len(row["file"]) for row in rows)
-    questions = [c for c in columns if c not in ("file", "total", "possible")]
     print(f"{'file':<{width}}  " + "  ".join(f"{q:>5}" for q in questions) + "   total")
     for row in rows:
-        cells = "  ".join(f"{row.get(q, 0):5g}" for q in questions)
+        if "error" in row:
+            print(f"{row['file']:<{width}}  not graded: {row['error']}")
+            continue
+        cells = "  ".join(f"{row[q]:5g}" for q in questions)
         print(f"{row['file']:<{width}}  {cells}  {row['total']:g}/{row['possible']:g}")
     print(f"wrote {args.output}")
     return 0

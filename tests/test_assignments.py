@@ -146,6 +146,10 @@ def graded(built, tmp_path_factory):
         shutil.copy(_student(built, name), folder / "blank.ipynb")
         keys[name, "solution.ipynb"] = ("solution", name)
         keys[name, "blank.ipynb"] = ("blank", name)
+    # a notebook of another assignment in the folder is reported, not graded
+    if ("hw03_nesterov", "blank.ipynb") in keys and NAMES[0] != "hw03_nesterov":
+        shutil.copy(_student(built, NAMES[0]), work / "hw03_nesterov" / "other.ipynb")
+        keys["hw03_nesterov", "other.ipynb"] = ("other", "hw03_nesterov")
     for i, (name, question, mistake, right, wrong, _) in enumerate(WRONG):
         if (name, "blank.ipynb") in keys:
             _make_wrong(built, name, right, wrong, work / name / f"wrong{i:02d}.ipynb")
@@ -160,7 +164,10 @@ def graded(built, tmp_path_factory):
         graded = {}
         with open(csv_path) as f:
             for row in csv.DictReader(f):
-                scores = {q: float(row[q]) for q in row if q.startswith("q")}
+                if row.get("error"):
+                    graded[keys[name, row["file"]]] = row["error"]
+                    continue
+                scores = {q: float(row[q]) for q in row if q.startswith("q") and row[q]}
                 graded[keys[name, row["file"]]] = scores
         return graded
 
@@ -213,6 +220,11 @@ def test_wrong_answer_loses_exactly_its_questions_points(graded, i):
     expected = dict(POINTS[name], **{question: kept})
     assert kept < POINTS[name][question]
     assert _scores(graded, ("wrong", i)) == pytest.approx(expected), mistake
+
+
+def test_a_notebook_of_another_assignment_is_reported_not_graded(graded):
+    error = graded[("other", "hw03_nesterov")]
+    assert isinstance(error, str) and "hw01_gradient_descent" in error and "hw03_nesterov" in error
 
 
 def test_blank_student_notebooks_run_under_nbval(built, tmp_path):
@@ -284,8 +296,17 @@ def test_grade_demo_prints_the_expected_scores():
     assert rows == {"blank": ("0", "0", "0/6"), "right": ("4", "2", "6/6"), "wrong": ("0", "2", "2/6")}, result.stdout
     csv_text = (ROOT / "_build" / "grade-demo" / "grades.csv").read_text().splitlines()
     assert csv_text[0] == "file,q1,q2,total,possible"
+    # the guide shows the command that make grade-demo runs, and the table it prints
     guide = (ROOT / "instructors.md").read_text()
-    assert "make grade-demo" in guide and "assignments/grade_folder.py" in guide
+    assert "make grade-demo" in guide
+    shown = re.search(r"It prints:\n\n```text\n(.*?)```", guide, re.S).group(1).splitlines()
+    printed = [line for line in result.stdout.splitlines() if line.startswith(("file ", "blank", "right", "wrong"))]
+    assert shown == printed, "update the table in instructors.md"
+    command = re.search(r"```bash\n(\.venv/bin/python assignments/grade_folder\.py.*?)```", guide, re.S).group(1)
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile[makefile.index("grade-demo:"):]
+    for arg in ("assignments/grade_folder.py", "_build/assignments/autograder/hw03_nesterov.zip", "-o"):
+        assert arg in command and arg in recipe
 
 
 def test_built_site_holds_no_solution_and_no_hidden_test(built):
