@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import csv
+import inspect
 import json
 import os
 import pathlib
@@ -128,7 +129,20 @@ def _make_wrong(built, name, right, wrong, path):
 
 
 @pytest.fixture(scope="session")
-def graded(built, tmp_path_factory):
+def wrong_notebooks(built, tmp_path_factory):
+    """index in WRONG -> path of the solutions notebook with that one mistake."""
+    work = tmp_path_factory.mktemp("wrong")
+    paths = {}
+    for i, (name, question, mistake, right, wrong, _) in enumerate(WRONG):
+        if built[name][1].returncode == 0:
+            paths[i] = work / f"wrong{i:02d}" / f"{name}.ipynb"
+            paths[i].parent.mkdir()
+            _make_wrong(built, name, right, wrong, paths[i])
+    return paths
+
+
+@pytest.fixture(scope="session")
+def graded(built, wrong_notebooks, tmp_path_factory):
     """Grade solutions, blanks and wrong answers; key -> {question: score}.
 
     Each assignment's submissions go into one folder, graded by the guide's own command
@@ -150,10 +164,10 @@ def graded(built, tmp_path_factory):
     if ("hw03_nesterov", "blank.ipynb") in keys and NAMES[0] != "hw03_nesterov":
         shutil.copy(_student(built, NAMES[0]), work / "hw03_nesterov" / "other.ipynb")
         keys["hw03_nesterov", "other.ipynb"] = ("other", "hw03_nesterov")
-    for i, (name, question, mistake, right, wrong, _) in enumerate(WRONG):
-        if (name, "blank.ipynb") in keys:
-            _make_wrong(built, name, right, wrong, work / name / f"wrong{i:02d}.ipynb")
-            keys[name, f"wrong{i:02d}.ipynb"] = ("wrong", i)
+    for i, path in wrong_notebooks.items():
+        name = WRONG[i][0]
+        shutil.copy(path, work / name / f"wrong{i:02d}.ipynb")
+        keys[name, f"wrong{i:02d}.ipynb"] = ("wrong", i)
 
     def grade(name):
         csv_path = work / f"{name}.csv"
@@ -220,6 +234,44 @@ def test_wrong_answer_loses_exactly_its_questions_points(graded, i):
     expected = dict(POINTS[name], **{question: kept})
     assert kept < POINTS[name][question]
     assert _scores(graded, ("wrong", i)) == pytest.approx(expected), mistake
+
+
+# Mistakes that only the hidden tests catch, by design; the public tests catch all the others.
+HIDDEN_ONLY = {"changes theta in place (only hidden tests see it)",
+               "calls nagcore instead of implementing the step"}
+
+
+def _public_tests_pass(student: pathlib.Path, submission: pathlib.Path, question: str) -> bool:
+    """Run a question's public tests (as shipped in the student notebook) on a submission.
+
+    A small stand-in for ``grader.check``: execute the submission's code cells in one namespace,
+    then call each public test function with the names it asks for.
+    """
+    tests = json.loads(student.read_text())["metadata"]["otter"]["tests"][question]
+    namespace = {}
+    for cell in nbformat.read(submission, as_version=4).cells:
+        if cell.cell_type == "code" and "otter" not in cell.source and "grader." not in cell.source:
+            exec(cell.source, namespace)
+    test_namespace = {}
+    # drop otter's decorator and its import: the test functions run as plain functions
+    exec(re.sub(r"^(@test_case\(.*\)|from otter\..*)$", "", tests, flags=re.M), test_namespace)
+    functions = [f for k, f in test_namespace.items() if k.startswith("test_") and inspect.isfunction(f)]
+    assert functions, f"no public tests for {question}"
+    for function in functions:
+        args = [namespace[a] for a in inspect.signature(function).parameters]
+        try:
+            function(*args)
+        except Exception:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("i", range(len(WRONG)), ids=[f"{w[0]}-{w[1]}-{w[2]}" for w in WRONG])
+def test_public_tests_alone_catch_the_common_mistakes(built, wrong_notebooks, i):
+    name, question, mistake = WRONG[i][:3]
+    assert _public_tests_pass(_student(built, name), _solution(built, name), question)
+    caught = not _public_tests_pass(_student(built, name), wrong_notebooks[i], question)
+    assert caught == (mistake not in HIDDEN_ONLY), mistake
 
 
 def test_a_notebook_of_another_assignment_is_reported_not_graded(graded):
