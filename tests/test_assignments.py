@@ -2,9 +2,11 @@
 
 Each assignment in assignments/ is built once per session with ``otter assign`` (which also runs
 the solutions against every public and hidden test and fails if one does not pass). Then the
-solutions, the blank student notebook and realistic wrong answers are graded with ``otter run``
-(no Docker), two at a time. Wrong answers are made from the solutions notebook by replacing one
-piece of solution code, so each one shows that the tests catch that mistake and only it.
+solutions, the blank student notebook and realistic wrong answers are graded without Docker by
+the guide's own command (assignments/grade_folder.py, i.e. ``otter.api.grade_submission``), one
+folder per assignment, two at a time; one more submission goes through ``otter run``. Wrong
+answers are made from the solutions notebook by replacing one piece of solution code, so each
+one shows that the tests catch that mistake and only it.
 """
 
 from __future__ import annotations
