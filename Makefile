@@ -4,7 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: book test browser vendor lab strip clean lock help
+.PHONY: book test browser vendor lab strip clean lock help assignments grade-demo
+
+# Course assignments: instructor sources in assignments/, built by `otter assign` into
+# _build/assignments/<name>/ and copied to _build/assignments/student/<name>.ipynb (hand out)
+# and _build/assignments/autograder/<name>.zip (grade with).
+ASSIGNMENTS := $(basename $(notdir $(wildcard assignments/hw*.ipynb)))
+STUDENT_NBS := $(ASSIGNMENTS:%=_build/assignments/student/%.ipynb)
 
 help:
 	@echo "make book   build the website into _build/html (creates .venv on first use)"
@@ -13,6 +19,8 @@ help:
 	@echo "make strip  remove outputs from every notebook before committing"
 	@echo "make clean  remove _build (keeps .venv)"
 	@echo "make vendor refresh the widget front end in _assets/widgets (needs npm; the files are committed)"
+	@echo "make assignments  student notebooks and autograder zips into _build/assignments"
+	@echo "make grade-demo   grade three sample submissions (right, blank, wrong) of assignment 3"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +35,7 @@ $(NAGCORE):
 	rm -rf _build/.jupyter_cache _build/.doctrees _build/.nagcore-*
 	@mkdir -p _build && touch $@
 
-book: $(STAMP) $(NAGCORE)
+book: $(STAMP) $(NAGCORE) assignments
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo
 	@echo "The book is built. Open it in a browser:"
@@ -47,12 +55,27 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
 
 strip: $(STAMP)
-	$(BIN)/nbstripout --keep-id chapters/*.ipynb
+	$(BIN)/nbstripout --keep-id chapters/*.ipynb assignments/*.ipynb
 
 lock: $(STAMP)
 	@echo "# Exact pins for the book, its tests and the notebooks (regenerate with: make lock)." > requirements.txt
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^nagcore' >> requirements.txt
 	@echo "-e ." >> requirements.txt
+
+assignments: $(STUDENT_NBS)
+
+_build/assignments/student/%.ipynb: assignments/%.ipynb $(STAMP)
+	@rm -rf _build/assignments/$*
+	$(BIN)/otter assign assignments/$*.ipynb _build/assignments/$*
+	@mkdir -p _build/assignments/student _build/assignments/autograder
+	cp _build/assignments/$*/autograder/$*-autograder_*.zip _build/assignments/autograder/$*.zip
+	cp _build/assignments/$*/student/$*.ipynb $@
+
+grade-demo: assignments
+	@rm -rf _build/grade-demo
+	$(BIN)/python assignments/demo_submissions.py _build/assignments/hw03_nesterov _build/grade-demo/submissions
+	$(BIN)/python assignments/grade_folder.py _build/assignments/autograder/hw03_nesterov.zip \
+		_build/grade-demo/submissions -o _build/grade-demo/grades.csv
 
 clean:
 	rm -rf _build
