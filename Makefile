@@ -52,7 +52,7 @@ vendor: $(STAMP)
 	scripts/vendor_widgets.sh $(BIN)/python
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters
+	$(BIN)/jupyter lab chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
 strip: $(STAMP)
 	$(BIN)/nbstripout --keep-id chapters/*.ipynb assignments/*.ipynb
