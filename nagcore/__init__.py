@@ -21,12 +21,13 @@ import importlib
 from nagcore import problems
 from nagcore.optimizers import Optimizer, gradient_descent, momentum, nesterov
 from nagcore.problems import Problem
-from nagcore.run import Trajectory, run, steps_to_tolerance
+from nagcore.run import Trajectory, first_divergence, run, steps_to_tolerance
 
 __all__ = [
     "Optimizer",
     "Problem",
     "Trajectory",
+    "first_divergence",
     "gradient_descent",
     "momentum",
     "nesterov",

@@ -14,7 +14,7 @@ from nagcore import _checks
 from nagcore.optimizers import Optimizer
 from nagcore.problems import Problem
 
-__all__ = ["Trajectory", "run", "steps_to_tolerance"]
+__all__ = ["Trajectory", "run", "steps_to_tolerance", "first_divergence"]
 
 Array = np.ndarray
 
@@ -97,16 +97,51 @@ def run(optimizer: Optimizer, objective: Union[Problem, Callable[[Array], Array]
     x = np.array(np.broadcast_to(x0, batch_shape + (d,)), dtype=float)
     xs = np.empty((steps + 1,) + x.shape)
     xs[0] = x
-    limit = blowup * (1.0 + np.linalg.norm(x - reference, axis=-1))
+    limit = _blowup_limit(x, reference, blowup)
     diverged = np.zeros(batch_shape, dtype=bool)
     state = optimizer.init(x)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for k in range(steps):
             x, state = optimizer.step(grad, x, state)
             xs[k + 1] = x
-            diverged |= ~np.all(np.isfinite(x), axis=-1) | (np.linalg.norm(x - reference, axis=-1) > limit)
+            diverged |= _blown_up(x, reference, limit)
         values = None if f is None else np.asarray(f(xs), dtype=float)
     return Trajectory(xs, values, diverged if batch_shape else bool(diverged))
+
+
+def _blowup_limit(x0: Array, reference: Array, blowup: float) -> Array:
+    """Distance from ``reference`` beyond which a run that started at ``x0`` counts as diverged."""
+    return blowup * (1.0 + np.linalg.norm(x0 - reference, axis=-1))
+
+
+def _blown_up(x: Array, reference: Array, limit: Array) -> Array:
+    """The divergence rule of :func:`run`: an entry is non-finite, or ``x`` is beyond ``limit``."""
+    return ~np.all(np.isfinite(x), axis=-1) | (np.linalg.norm(x - reference, axis=-1) > limit)
+
+
+def first_divergence(xs, reference, *, blowup: float = 1e6) -> Array:
+    """The first step at which each run of a trajectory met :func:`run`'s divergence rule.
+
+    Args:
+      xs: iterates of shape ``(steps + 1,) + batch_shape + (d,)``, e.g. ``traj.x``; ``xs[0]`` is the start.
+      reference: the point distances are measured from (``problem.x_star``), shape ``(d,)``.
+      blowup: the factor given to :func:`run`.
+
+    Returns:
+      An int array of ``batch_shape``: the step index, or -1 for runs that never diverged. It is
+      >= 0 exactly where ``run(..., blowup=blowup).diverged`` is True.
+
+    Example:
+      >>> import numpy as np, nagcore
+      >>> p = nagcore.problems.quadratic([1.0])
+      >>> traj = nagcore.run(nagcore.gradient_descent(np.array([0.5, 3.0])), p, [1.0], 20, blowup=100)
+      >>> first_divergence(traj.x, p.x_star, blowup=100)   # |1 - 3|^k > 100 * 2 from k = 8
+      array([-1,  8])
+    """
+    xs = np.asarray(xs, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        bad = _blown_up(xs, reference, _blowup_limit(xs[0], reference, blowup))
+    return np.where(bad.any(axis=0), np.argmax(bad, axis=0), -1)
 
 
 def steps_to_tolerance(errors, tol: float) -> Array:

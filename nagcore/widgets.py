@@ -47,7 +47,7 @@ import traitlets
 import nagcore
 from nagcore import plotting, theory
 from nagcore.problems import Problem
-from nagcore.run import Trajectory
+from nagcore.run import Trajectory, first_divergence
 
 __all__ = [
     "BLOWUP",
@@ -94,15 +94,6 @@ def sweep(factory: Callable, problem: Problem, lrs: Sequence[float], momenta: Se
     return nagcore.run(factory(lr, gamma), problem, problem.x0, steps, blowup=BLOWUP)
 
 
-def _cut_steps(traj: Trajectory, problem: Problem) -> np.ndarray:
-    """Per run, the first step that is non-finite or beyond the blow-up distance, or -1."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        dist = np.linalg.norm(traj.x - problem.x_star, axis=-1)
-    start = np.linalg.norm(np.asarray(problem.x0) - problem.x_star)
-    bad = ~np.isfinite(dist) | (dist > BLOWUP * (1.0 + start))
-    return np.where(bad.any(axis=0), np.argmax(bad, axis=0), -1)
-
-
 def encode_runs(traj: Trajectory, problem: Problem, *, decimals: int = 3, loss: str = "log_gap") -> list:
     """Turn a batched trajectory into nested JSON-safe lists, one dict per run.
 
@@ -117,7 +108,7 @@ def encode_runs(traj: Trajectory, problem: Problem, *, decimals: int = 3, loss: 
       ``runs[i][j] = {"x": [...], "f" or "y": [...], "diverged_at": k}``: ``x`` holds the iterates
       flattened step by step, ``diverged_at`` is -1 or the step from which values are ``None``.
     """
-    cut = _cut_steps(traj, problem)
+    cut = first_divergence(traj.x, problem.x_star, blowup=BLOWUP)
     n_steps = traj.x.shape[0]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if loss == "log_gap":

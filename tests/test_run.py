@@ -126,3 +126,20 @@ def test_steps_to_tolerance_matches_gd_closed_form():
     # GD on f = x^2 / 2 with lr 0.5: error 0.5^k, below 1e-3 from k = ceil(log2(1000)) = 10
     traj = nagcore.run(nagcore.gradient_descent(0.5), problems.quadratic([1.0]), [1.0], 30)
     assert nagcore.steps_to_tolerance(np.abs(traj.x[:, 0]), 1e-3) == np.ceil(np.log2(1000))
+
+
+def test_first_divergence_marks_exactly_the_flagged_runs():
+    p = problems.quadratic([0.5, 2.0], rotation=0.3)
+    lrs = np.linspace(0.5, 1.6, 12)[:, None]
+    moms = np.array([0.0, 0.5, 0.9])
+    traj = nagcore.run(nagcore.nesterov(lrs, moms), p, p.x0, 300, blowup=50.0)
+    first = nagcore.first_divergence(traj.x, p.x_star, blowup=50.0)
+    np.testing.assert_array_equal(first >= 0, traj.diverged)
+    assert traj.diverged.any() and not traj.diverged.all()
+    limit = 50.0 * (1 + np.linalg.norm(p.x0 - p.x_star))
+    for i, j in zip(*np.nonzero(traj.diverged)):
+        with np.errstate(over="ignore", invalid="ignore"):
+            dist = np.linalg.norm(traj.x[:, i, j] - p.x_star, axis=-1)
+        k = first[i, j]
+        assert dist[k] > limit or not np.isfinite(dist[k])
+        assert np.all(dist[:k] <= limit)
