@@ -247,11 +247,12 @@ class RollingBall(FrameWidget):
         }
         payload = {"methods": methods, "panels": [["gd"], ["momentum"]], "steps": steps, "axes": {"lr": lrs, "momentum": momenta}}
         if problem.dim == 1:
-            xs = np.linspace(*_window(problem, window)[0], 160)
+            xlim = _window(problem, window)[0]
+            xs = np.linspace(*xlim, 160)
             ys = problem.f(xs[:, None])
             pad = 0.08 * (ys.max() - ys.min())
             curve = np.round(np.stack([xs, ys], axis=-1), decimals).reshape(-1).tolist()
-            payload["background"] = {"curve": curve, "xlim": _window(problem, window)[0].tolist(), "ylim": [float(ys.min() - pad), float(ys.max() + pad)]}
+            payload["background"] = {"curve": curve, "xlim": xlim.tolist(), "ylim": [float(ys.min() - pad), float(ys.max() + pad)]}
             kind, where = "curve", "a ball on the loss curve"
         else:
             payload["background"] = _contour_background(problem, window)

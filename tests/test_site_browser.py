@@ -172,6 +172,13 @@ _MOVE = """async ([i, name]) => {
           draw: Number(canvas.dataset.drawMs)};
 }"""
 
+# Put widget i's step slider at a given step, as a user's input event would.
+_SET_STEP = """([i, value]) => {
+  const s = document.querySelectorAll('.nagw')[i].querySelector('input[data-name=step]');
+  s.value = String(value);
+  s.dispatchEvent(new Event('input'));
+}"""
+
 _PIXELS = "(i) => document.querySelectorAll('.nagw')[i].querySelector('canvas').toDataURL()"
 
 
@@ -194,7 +201,7 @@ def test_widgets_respond_to_sliders_keys_and_play(server, browser_context, name)
             timings = []
             if animated:
                 # at step 0 every run is still at the start; go to step 10 so that settings show
-                page.evaluate("([i]) => { const s = document.querySelectorAll('.nagw')[i].querySelector('input[data-name=step]'); s.value = '10'; s.dispatchEvent(new Event('input')); }", [i])
+                page.evaluate(_SET_STEP, [i, 10])
             for slider in names:
                 for _ in range(3):
                     result = page.evaluate(_MOVE, [i, slider])
@@ -213,7 +220,7 @@ def test_widgets_respond_to_sliders_keys_and_play(server, browser_context, name)
             play = root.get_by_role("button", name="Play the steps")
             if animated:
                 # Play from the start runs the steps by itself
-                page.evaluate("([i]) => { const s = document.querySelectorAll('.nagw')[i].querySelector('input[data-name=step]'); s.value = '0'; s.dispatchEvent(new Event('input')); }", [i])
+                page.evaluate(_SET_STEP, [i, 0])
                 page.wait_for_timeout(50)
                 before = page.evaluate(_PIXELS, i)
                 play.click()
