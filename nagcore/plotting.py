@@ -12,21 +12,31 @@ import numpy as np
 
 from nagcore.problems import Problem
 
-__all__ = ["COLORS", "PALETTE", "use_style", "contour", "path", "curve", "gap_curve", "mark_minimum"]
+__all__ = ["COLORS", "METHOD_KEYS", "PALETTE", "use_style", "contour", "path", "curve", "gap_curve", "mark_minimum"]
 
 #: Okabe and Ito's colour-blind-safe palette (Okabe & Ito, 2008), in the order the book uses it.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
-#: One colour per method, shared by the static figures and the interactive widgets.
+#: One colour per method, shared by every chapter's static figures and by the interactive widgets.
+#: A method keeps its colour on every page of the book; keys that are not methods (the look-ahead
+#: point, the loss surface, an accent for annotations) never reuse a method's colour.
 COLORS = {
-    "gd": PALETTE[0],  # blue
-    "momentum": PALETTE[1],  # orange
-    "nesterov": PALETTE[2],  # bluish green
-    "lookahead": PALETTE[3],  # reddish purple
-    "accent": PALETTE[5],  # vermillion
+    "gd": PALETTE[0],  # blue: gradient descent (full batch, mini-batch or stochastic)
+    "momentum": PALETTE[1],  # orange: heavy-ball momentum
+    "nesterov": PALETTE[2],  # bluish green: Nesterov's accelerated gradient
+    "restart": "#117733",  # dark green (Tol): Nesterov with adaptive restart
+    "adam": PALETTE[4],  # sky blue
+    "rmsprop": "#882255",  # wine (Tol)
+    "nadam": PALETTE[7],  # black
+    "lookahead": PALETTE[3],  # reddish purple: the look-ahead point and its gradient
+    "accent": PALETTE[5],  # vermillion: annotations, the current setting, "oscillating"
     "surface": "#9a9a9a",
     "diverging": "#e6e6e6",  # light grey for settings that diverge (rate maps)
 }
+
+#: The keys of :data:`COLORS` that name optimization methods (each has a colour no other key uses).
+METHOD_KEYS = ("gd", "momentum", "nesterov", "restart", "adam", "rmsprop", "nadam")
+
 
 _STYLE = {
     "axes.prop_cycle": mpl.cycler(color=PALETTE),
