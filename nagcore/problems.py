@@ -162,6 +162,7 @@ def _point(name: str, value, d: int) -> Array:
     return arr.reshape(d)
 
 
+@np.errstate(all="ignore")  # extreme but valid input gives inf constants, not warnings
 def quadratic(eigenvalues=None, *, condition_number=None, dim: int = 2, rotation=None, x_star=None, x0=None, name=None) -> Problem:
     r"""A convex quadratic :math:`f(x) = \tfrac12 (x - x^\star)^\top A (x - x^\star)`.
 
@@ -235,6 +236,7 @@ def quadratic(eigenvalues=None, *, condition_number=None, dim: int = 2, rotation
     return _problem(f, grad, centre, lam.max(), lam.min(), label, start, _window(centre, start))
 
 
+@np.errstate(all="ignore")  # extreme but valid input gives inf constants, not warnings
 def rosenbrock(a: float = 1.0, b: float = 100.0) -> Problem:
     r"""Rosenbrock's banana valley :math:`f(x, y) = (a - x)^2 + b (y - x^2)^2`.
 
@@ -267,13 +269,16 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Problem:
         w = v - u**2
         return np.stack([-2.0 * (a - u) - 4.0 * b * u * w, 2.0 * b * w], axis=-1)
 
-    hessian = np.array([[2.0 + 8.0 * b * a**2, -4.0 * a * b], [-4.0 * a * b, 2.0 * b]])
+    hessian = np.array([[2.0 + 8.0 * b * np.float64(a) ** 2, -4.0 * a * b], [-4.0 * a * b, 2.0 * b]])
+    if not np.all(np.isfinite(hessian)):
+        raise ValueError(f"a and b must keep the curvature 2 + 8 b a^2 finite, got a={a!r}, b={b!r}")
     lo, hi = np.linalg.eigvalsh(hessian)
     x_star = np.array([a, a**2])
     bounds = np.array([[a - 3.0, a + 1.5], [a**2 - 2.0, a**2 + 3.0]])
     return _problem(f, grad, x_star, hi, lo, "Rosenbrock", [-1.2, 1.0], bounds)
 
 
+@np.errstate(all="ignore")  # extreme but valid input gives inf constants, not warnings
 def double_well(tilt: float = 0.25) -> Problem:
     r"""A tilted double well in 1-D: :math:`f(x) = x^4/4 - x^2/2 + t\,x`.
 
@@ -312,6 +317,7 @@ def double_well(tilt: float = 0.25) -> Problem:
     return _problem(f, grad, [x_min], curvature, curvature, f"double well (tilt {t:g})", [2.0], [[-1.8, 2.2]])
 
 
+@np.errstate(all="ignore")  # extreme but valid input gives inf constants, not warnings
 def piecewise_quadratic() -> Problem:
     r"""The strongly convex 1-D function on which tuned heavy ball cycles (Lessard, Recht and Packard, 2016).
 
@@ -339,6 +345,7 @@ def piecewise_quadratic() -> Problem:
     return _problem(f, grad, [0.0], 25.0, 1.0, "piecewise quadratic", [3.3], [[-4.0, 4.0]])
 
 
+@np.errstate(all="ignore")  # extreme but valid input gives inf constants, not warnings
 def nesterov_worst_case(dim: int = 100, L: float = 1.0) -> Problem:
     r"""Nesterov's worst function in the world: the quadratic behind the :math:`O(1/k^2)` lower bound.
 
@@ -382,6 +389,7 @@ def nesterov_worst_case(dim: int = 100, L: float = 1.0) -> Problem:
     return _problem(f, grad, x_star, eig[1], eig[0], f"Nesterov's worst case (d = {d})", x0, _window(x_star, x0))
 
 
+@np.errstate(all="ignore")  # extreme but valid input gives inf constants, not warnings
 def least_squares(features, targets, name: str = "least squares") -> Problem:
     r"""Linear least squares :math:`f(w) = \frac{1}{2n} \lVert X w - y \rVert^2` on a dataset.
 

@@ -118,8 +118,9 @@ def run(
             f"x0's batch shape {x0.shape[:-1]} does not broadcast with the hyperparameter shape {optimizer.batch_shape}; "
             "leading axes of x0 and the lr/momentum arrays must be broadcast-compatible"
         ) from None
-    recorded = np.unique(np.append(np.arange(0, steps + 1, every), steps))
-    _refuse_what_does_not_fit(recorded.size, batch_shape, d, with_values=f is not None, steps=steps, every=every)
+    n_recorded = steps // every + 1 + (steps % every > 0)
+    _refuse_what_does_not_fit(n_recorded, batch_shape, d, with_values=f is not None, steps=steps, every=every)
+    recorded = np.append(np.arange(0, steps + 1, every), [steps] if steps % every else []).astype(np.int64)
 
     x = np.array(np.broadcast_to(x0, batch_shape + (d,)), dtype=float)
     xs = np.empty((recorded.size,) + x.shape)
