@@ -73,8 +73,8 @@ class Problem(NamedTuple):
         return self.L / self.mu if self.mu > 0 else np.inf
 
 
-#: Elements of the ``rows x d_out x d_in`` product that :func:`_matvec` forms at a time (2 MiB).
-_CHUNK = 1 << 18
+#: Elements of the ``rows x d_out x d_in`` product that :func:`_matvec` forms at a time (8 MiB).
+_CHUNK = 1 << 20
 
 
 def _sum(a: Array) -> Array:

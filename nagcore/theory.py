@@ -106,6 +106,7 @@ def _eigenvalues(eigenvalues) -> Array:
     return lam
 
 
+@np.errstate(all="ignore")  # extreme but valid settings give inf or nan rates, not warnings
 def coefficients(method: str, lr, momentum, eigenvalues) -> tuple[Array, Array]:
     r"""The coefficients :math:`(b, c)` of :math:`e_{k+1} = b e_k - c e_{k-1}` for each eigenvalue.
 
@@ -163,6 +164,7 @@ def _radius(b: Array, c: Array) -> Array:
     return np.where(disc < 0, cplx, real)
 
 
+@np.errstate(all="ignore")  # extreme but valid settings give inf or nan rates, not warnings
 def rate(method: str, lr, momentum, eigenvalues) -> Array:
     r"""Asymptotic linear rate of a method on a quadratic with the given Hessian eigenvalues.
 
@@ -340,6 +342,7 @@ def tuned(method: str, L: float, mu: float) -> Tuned:
     return Tuned(1.0 / L_, (s - 1.0) / (s + 1.0), 1.0 - 1.0 / s)
 
 
+@np.errstate(all="ignore")  # extreme but valid settings give inf or nan rates, not warnings
 def rate_map(kappa, lr=None, momentum=None) -> RateMap:
     r"""Rates of all three methods over a (learning rate, momentum) grid, one slice per condition number.
 
