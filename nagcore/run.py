@@ -6,6 +6,7 @@ re-implements an optimizer inside a figure.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Callable, NamedTuple, Optional, Union
 
@@ -136,6 +137,8 @@ def run(
             row = 1
             for k in range(1, steps + 1):
                 x, state = optimizer.step(first_grad if k == 1 else grad, x, state)
+                if k == 1 and np.shape(x) != xs.shape[1:]:
+                    raise ValueError(f"optimizer.step must return x_next of x's shape {xs.shape[1:]}, got shape {np.shape(x)}")
                 watch.check(x)
                 if k == recorded[row]:
                     xs[row] = x
@@ -150,7 +153,7 @@ def run(
 
 def _refuse_what_does_not_fit(n_recorded: int, batch_shape: tuple, d: int, *, with_values: bool, steps: int, every: int) -> None:
     """Refuse, before any work, a record larger than the machine's physical memory."""
-    runs = int(np.prod(batch_shape, dtype=np.int64)) if batch_shape else 1
+    runs = math.prod(batch_shape)
     needed = 8 * n_recorded * runs * (d + (1 if with_values else 0))
     memory = _physical_memory()
     if memory is not None and needed > memory:

@@ -358,3 +358,9 @@ def test_no_numpy_warning_leaks_from_run_and_its_helpers():
         nagcore.first_divergence(np.array([[1.0, 1.0], [np.inf, np.nan]]), np.zeros(2))
         nagcore.first_divergence(np.array([[1e300, 1e300], [1e308, 1e308]]), np.zeros(2))
         nagcore.steps_to_tolerance(np.array([np.nan, np.inf, 1e-300]), 1e-3)
+
+
+def test_an_optimizer_that_changes_the_shape_is_refused():
+    bad = nagcore.Optimizer(lambda x: (), lambda grad, x, state: (x[..., :1], state), {})
+    with pytest.raises(ValueError, match=r"optimizer.step must return x_next of x's shape \(2,\), got shape \(1,\)"):
+        nagcore.run(bad, lambda x: x, [1.0, 2.0], 3)
