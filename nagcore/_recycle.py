@@ -44,7 +44,7 @@ class Pool:
     def __init__(self, shape: tuple[int, ...]):
         self.shape = shape
         self.buffers: list[Recycled] = []
-        probe = [np.empty(0)]
+        probe = [object()]
         self._unreferenced = _references(probe, 0)  # the count of a buffer only the pool holds
 
     def take(self):
@@ -63,7 +63,7 @@ class Pool:
         """
         if len(self.buffers) >= CAPACITY:
             return None
-        buffer = np.ndarray.__new__(Recycled, self.shape, np.float64)
+        buffer = np.ndarray.__new__(Recycled, self.shape)  # float64, numpy's default
         buffer._pool = weakref.ref(self)
         self.buffers.append(buffer)
         return buffer

@@ -314,11 +314,11 @@ def steps_to_tolerance(errors, tol: float) -> Array:
       >>> steps_to_tolerance(np.array([1.0, 0.1, 0.5, 0.05, 0.01]), 0.2)
       array(3.)
     """
-    e = np.asarray(errors, dtype=float)
+    e = _checks.real_array("errors", errors, "an array of real numbers (NaN allowed)")
     tol = float(_checks.positive("tol", tol))
     if e.ndim == 0:
         raise ValueError(f"errors must have a leading step axis, got a scalar {e!r}")
     above = ~(e <= tol)
     # index of the last step that is above the tolerance, +1; 0 if never above
     last_above = np.where(above.any(axis=0), e.shape[0] - np.argmax(above[::-1], axis=0), 0)
-    return np.where(above[-1], np.inf, last_above.astype(float))
+    return np.where(above[-1], np.inf, last_above)

@@ -220,9 +220,8 @@ def rate(method: str, lr, momentum, eigenvalues) -> Array:
     """
     b, c = coefficients(method, lr, momentum, eigenvalues)
     radius = _radius(b, c)
-    with np.errstate(invalid="ignore"):
-        margin = np.minimum(1.0 - np.abs(c), 1.0 + c - np.abs(b))  # > 0 exactly when stable (Schur-Cohn)
-        tol = 1e-13 * (1.0 + np.abs(b) + np.abs(c))
+    margin = np.minimum(1.0 - np.abs(c), 1.0 + c - np.abs(b))  # > 0 exactly when stable (Schur-Cohn)
+    tol = 1e-13 * (1.0 + np.abs(b) + np.abs(c))
     unsure = (np.abs(margin) <= tol) | (np.abs(radius - 1.0) <= 1e-7)
     stable = margin > 0
     if unsure.any():
@@ -238,8 +237,8 @@ _BELOW_ONE = np.nextafter(1.0, 0.0)
 
 def _inputs(lr, momentum, eigenvalues, shape) -> tuple[Array, Array]:
     """``lr``, ``lam`` (as the pair ``(lr, lam)``) and ``momentum`` broadcast to the coefficients' shape."""
-    lr_ = np.asarray(lr, dtype=float)[..., np.newaxis]
-    gamma = np.asarray(momentum, dtype=float)[..., np.newaxis]
+    lr_ = np.asarray(lr)[..., np.newaxis]  # validated already; _stable_exactly takes float() of each
+    gamma = np.asarray(momentum)[..., np.newaxis]
     lam = _eigenvalues(eigenvalues)
     lr_b, lam_b, gamma_b = (np.broadcast_to(a, shape) for a in (lr_, lam, gamma))
     return np.stack([lr_b, lam_b], axis=-1), gamma_b
@@ -272,8 +271,8 @@ def steps_per_decade(rates) -> Array:
     rho = _checks.real_array("rates", rates)
     if np.any(rho < 0) or not np.all(np.isfinite(rho)):
         raise ValueError(f"rates must be finite and >= 0, got {_checks._show(rates)}")
-    with np.errstate(divide="ignore"):
-        return np.where(rho < 1, np.log(10.0) / -np.log(np.where(rho < 1, rho, 0.5)), np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(rho < 1, np.log(10.0) / -np.log(rho), np.inf)
 
 
 def tuned(method: str, L: float, mu: float) -> Tuned:

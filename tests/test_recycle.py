@@ -125,3 +125,55 @@ def test_a_large_run_reuses_buffers_and_matches_the_plain_run(monkeypatch):
     assert sum(t is not None for t in taken) > 10
     monkeypatch.setattr(_recycle, "MIN_BYTES", np.inf)
     np.testing.assert_array_equal(pooled.x, nagcore.run(nagcore.nesterov(0.5, 0.9), lambda x: lam * x, x0, 6, every=3).x)
+
+
+def test_pool_keeps_at_most_its_capacity_and_then_allocates_as_usual():
+    pool = _recycle.Pool((3,))
+    x = pool.wrap(np.ones(3))
+    kept = [x * float(i) for i in range(_recycle.CAPACITY + 5)]  # all alive at once
+    assert len(pool.buffers) == _recycle.CAPACITY
+    assert sum(type(k) is _recycle.Recycled for k in kept) == _recycle.CAPACITY
+    assert all(type(k) is np.ndarray for k in kept[_recycle.CAPACITY :])
+    np.testing.assert_array_equal(np.array(kept), np.arange(len(kept))[:, None] * np.ones(3))
+    del kept
+    again = x * 7.0
+    assert any(again is b for b in pool.buffers)  # a dead buffer is handed out again
+
+
+def test_views_and_like_copies_share_the_pool():
+    pool = _recycle.Pool((2, 3))
+    x = pool.wrap(np.arange(6.0).reshape(2, 3))
+    for derived in (x[...], np.zeros_like(x), x.reshape(2, 3)):
+        out = derived + 1.0
+        assert any(out is b for b in pool.buffers), type(derived)
+
+
+@pytest.mark.parametrize(
+    "operation, dtype",
+    [
+        (lambda x: x + np.ones(3, dtype=np.int64), np.float64),  # a float64 operand keeps the pool
+        (lambda x: np.ones(3, dtype=np.int64) + np.ones(3, dtype=np.int64), np.int64),
+        (lambda x: x.astype(np.float32) * 2, np.float32),
+        (lambda x: x * 1j, np.complex128),
+        (lambda x: x < 2.0, np.bool_),
+        (lambda x: np.add(x, 1.0, dtype=np.float32), np.float32),
+    ],
+)
+def test_operations_the_pool_does_not_serve_keep_their_numpy_result(operation, dtype):
+    pool = _recycle.Pool((3,))
+    x = pool.wrap(np.arange(3.0))
+    out = operation(x)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(np.asarray(out), operation(np.arange(3.0)))
+
+
+def test_ufuncs_with_out_and_reductions_on_pooled_arrays():
+    pool = _recycle.Pool((3,))
+    x = pool.wrap(np.arange(3.0))
+    target = np.empty(3)
+    assert np.multiply(x, 2.0, out=target) is target and target.tolist() == [0.0, 2.0, 4.0]
+    pooled_target = x + 0.0
+    assert np.add(x, x, out=(pooled_target,)) is pooled_target and np.asarray(pooled_target).tolist() == [0.0, 2.0, 4.0]
+    assert float(np.sum(x)) == 3.0 and np.add.reduce(x) == 3.0
+    assert repr(x) == "array([0., 1., 2.])"
+    assert type(x * np.ones(2)[:, None]) is np.ndarray  # another shape: not from the pool

@@ -364,3 +364,51 @@ def test_an_optimizer_that_changes_the_shape_is_refused():
     bad = nagcore.Optimizer(lambda x: (), lambda grad, x, state: (x[..., :1], state), {})
     with pytest.raises(ValueError, match=r"optimizer.step must return x_next of x's shape \(2,\), got shape \(1,\)"):
         nagcore.run(bad, lambda x: x, [1.0, 2.0], 3)
+
+
+# --- first_divergence and steps_to_tolerance: edge cases and their inputs ------------------------
+
+
+def test_first_divergence_judges_each_run_on_its_own_entries():
+    xs = np.array([[[1.0, 1.0], [1.0, 1.0]], [[np.nan, 1.0], [0.5, 0.5]], [[np.inf, 1.0], [0.2, 0.2]]])
+    np.testing.assert_array_equal(nagcore.first_divergence(xs, np.zeros(2)), [1, -1])
+    p = problems.quadratic([1.0])
+    traj = nagcore.run(nagcore.gradient_descent(np.array([0.5, 1e300])), p, [1.0], 4)
+    assert not np.isfinite(traj.x[-1, 1]).all() and np.isfinite(traj.x[:, 0]).all()
+    np.testing.assert_array_equal(traj.diverged, [False, True])
+
+
+def test_first_divergence_uses_the_default_blowup_of_run():
+    p = problems.quadratic([1.0])
+    # |x_k| = 2^k from 1; run's default limit 1e6 * 2 is first passed at k = 21 (2^21 > 2e6 > 2^20)
+    traj = nagcore.run(nagcore.gradient_descent(3.0), p, [1.0], 25)
+    assert nagcore.first_divergence(traj.x, p.x_star) == 21 and traj.diverged is True
+    assert nagcore.run(nagcore.gradient_descent(3.0), p, [1.0], 20).diverged is False
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        ((np.ones((3, 2)).astype(str), np.zeros(2)), {}, r"^xs must be an array of iterates of shape \(steps \+ 1, \.\.\., d\), got"),
+        ((np.ones(3), np.zeros(3)), {}, r"^xs must have shape \(steps \+ 1, \.\.\., d\) with at least one step, got shape \(3,\)"),
+        ((np.ones((0, 2)), np.zeros(2)), {}, r"^xs must have shape .* got shape \(0, 2\)"),
+        ((np.ones((3, 2)), ["a", "b"]), {}, r"^reference must be a real number or an array of real numbers"),
+        ((np.ones((3, 2)), np.zeros(2)), {"blowup": 0.0}, r"^blowup must be finite and > 0"),
+        ((np.ones((3, 2)), np.zeros(2)), {"blowup": "2"}, r"^blowup must be finite and > 0"),
+    ],
+)
+def test_first_divergence_validates_its_inputs(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        nagcore.first_divergence(*args, **kwargs)
+
+
+def test_steps_to_tolerance_edge_cases():
+    assert nagcore.steps_to_tolerance([1.0, 0.2, 0.2], 0.2) == 1  # at the tolerance counts as reached
+    # a run that is never above the tolerance is done at step 0, whatever the other runs do
+    np.testing.assert_array_equal(nagcore.steps_to_tolerance(np.array([[0.1, 1.0], [0.05, 0.1]]), 0.2), [0.0, 1.0])
+    assert nagcore.steps_to_tolerance([3, 2, 1, 0], 1) == 2  # integer errors
+    for bad, message in ((["a", "b"], r"^errors must be an array of real numbers"), (0.5, r"^errors must have a leading step axis")):
+        with pytest.raises(ValueError, match=message):
+            nagcore.steps_to_tolerance(bad, 0.1)
+    with pytest.raises(ValueError, match=r"^tol must be finite and > 0"):
+        nagcore.steps_to_tolerance([1.0], -1)
