@@ -98,7 +98,7 @@ def _method(method) -> str:
 
 
 def _eigenvalues(eigenvalues) -> Array:
-    lam = np.asarray(eigenvalues, dtype=float)
+    lam = _checks.real_array("eigenvalues", eigenvalues, "finite and >= 0 with a non-empty last axis")
     if lam.ndim == 0:
         lam = lam[np.newaxis]
     if lam.shape[-1] == 0 or not np.all(np.isfinite(lam)) or np.any(lam < 0):

@@ -69,3 +69,12 @@ def test_counts_accept_numpy_integers_only():
 def test_start_points_given_as_a_row_are_flattened():
     p = problems.quadratic([1.0, 2.0], x0=[[3.0, 4.0]], x_star=[[1.0, 1.0]])
     assert p.x0.shape == (2,) and p.x_star.shape == (2,)
+
+
+def test_a_finite_real_number_message():
+    with pytest.raises(ValueError, match=r"^tilt must be a finite real number, got '0\.2'$"):
+        problems.double_well(tilt="0.2")
+    with pytest.raises(ValueError, match=r"^a must be a finite real number, got inf$"):
+        problems.rosenbrock(a=float("inf"))
+    with pytest.raises(ValueError, match=r"^a must be a finite real number, got \[1\. 2\.\]$"):
+        problems.rosenbrock(a=[1.0, 2.0])

@@ -284,3 +284,61 @@ def test_factories_do_not_warn_on_extreme_but_valid_input():
         problems.rosenbrock(a=1e100, b=1e100)
         problems.nesterov_worst_case(dim=3, L=1e300)
         problems.least_squares(np.array([[1e200, 0.0], [0.0, 1e-200]]), np.array([1e200, 1.0]))
+
+
+def test_make_regression_follows_its_model_and_defaults():
+    X, y, w = problems.make_regression(rng=np.random.default_rng(3))
+    assert X.shape == (200, 2) and y.shape == (200,) and w.shape == (2,)
+    # the documented model, redrawn independently from the same generator state
+    rng = np.random.default_rng(3)
+    w_ref = rng.uniform(-2.0, 2.0, size=2)
+    X_ref = rng.standard_normal((200, 2))
+    np.testing.assert_array_equal(w, w_ref)
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, X_ref @ w_ref + 0.5 * rng.standard_normal(200))
+    _, _, wide = problems.make_regression(2, 4000, rng=np.random.default_rng(0))
+    assert -2.0 <= wide.min() < -1.99 and 1.99 < wide.max() <= 2.0  # w_true spans [-2, 2]
+    Xn, yn, wn = problems.make_regression(30, 3, noise=0, rng=np.random.default_rng(1))  # noiseless is allowed
+    np.testing.assert_array_equal(yn, Xn @ wn)
+
+
+def test_dataset_checks():
+    for X, y, message in [
+        (np.ones((0, 2)), np.ones(0), r"^features must have shape \(n, d\) with n, d >= 1, got \(0, 2\)"),
+        (np.ones((3, 0)), np.ones(3), r"^features must have shape \(n, d\) with n, d >= 1, got \(3, 0\)"),
+        (np.ones((3, 2)), np.ones(2), r"^targets must have shape \(3,\) to match features, got \(2,\)"),
+        (np.ones((3, 2)), [1.0, np.nan, 1.0], r"^features and targets must be finite \(no NaN or inf\)$"),
+        ([[np.inf, 1.0]], [1.0], r"^features and targets must be finite \(no NaN or inf\)$"),
+        ([["a", "b"]], [1.0], r"^features must be an \(n, d\) array of real numbers, got"),
+        ([[1.0, 2.0]], ["a"], r"^targets must be an \(n,\) array of real numbers, got"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            problems.least_squares(X, y)
+    with pytest.raises(ValueError, match=r"^rng must be a numpy.random.Generator \(e.g. np.random.default_rng\(0\)\), got int$"):
+        problems.minibatch_gradient(np.ones((3, 2)), np.ones(3), 1, rng=0)
+    with pytest.raises(ValueError, match=r"^n_features must be an integer >= 1, got 0$"):
+        problems.make_regression(5, 0, rng=np.random.default_rng())
+
+
+def test_plotting_window_is_centred_and_holds_the_start_with_a_margin():
+    p = problems.quadratic([1.0, 2.0], x_star=[1.0, -1.0], x0=[3.0, -1.5])
+    np.testing.assert_allclose(p.bounds, [[1.0 - 2.6, 1.0 + 2.6], [-1.0 - 2.6, -1.0 + 2.6]], rtol=1e-15)
+    tiny = problems.quadratic([1.0, 2.0], x_star=[5.0, 5.0], x0=[5.0, 5.0])  # x0 at the minimum
+    np.testing.assert_allclose(tiny.bounds, [[5.0 - 1.3e-3, 5.0 + 1.3e-3]] * 2, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "rotation, message",
+    [
+        (np.eye(3), r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(3, 3\)$"),
+        ([[1.0, 1e-6], [0.0, 1.0]], r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(2, 2\)$"),
+        ([[np.nan, 0.0], [0.0, 1.0]], r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(2, 2\)$"),
+        ([["a", "b"], ["c", "d"]], r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got \[\['a' 'b'\]"),
+        ("0.5", r"^rotation must be a finite real number, got '0\.5'$"),
+    ],
+)
+def test_rotation_must_be_orthogonal_to_rounding(rotation, message):
+    with pytest.raises(ValueError, match=message):
+        problems.quadratic([1.0, 2.0], rotation=rotation)
+    q = np.array([[0.6, -0.8], [0.8, 0.6]]) * (1 + 1e-12)  # orthogonal to rounding is accepted
+    assert problems.quadratic([1.0, 2.0], rotation=q).L == 2.0

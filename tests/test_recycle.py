@@ -177,3 +177,8 @@ def test_ufuncs_with_out_and_reductions_on_pooled_arrays():
     assert float(np.sum(x)) == 3.0 and np.add.reduce(x) == 3.0
     assert repr(x) == "array([0., 1., 2.])"
     assert type(x * np.ones(2)[:, None]) is np.ndarray  # another shape: not from the pool
+
+
+def test_a_recycled_array_without_a_pool_computes_as_usual():
+    loose = np.arange(3.0).view(_recycle.Recycled)
+    assert np.asarray(loose * 2.0).tolist() == [0.0, 2.0, 4.0]

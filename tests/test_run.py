@@ -412,3 +412,11 @@ def test_steps_to_tolerance_edge_cases():
             nagcore.steps_to_tolerance(bad, 0.1)
     with pytest.raises(ValueError, match=r"^tol must be finite and > 0"):
         nagcore.steps_to_tolerance([1.0], -1)
+
+
+def test_default_blowup_is_a_million_times_the_starting_distance():
+    # from the reference itself (distance 0) the limit is exactly 1e6: 1e6 + 0.5 is past it
+    jump = nagcore.run(nagcore.gradient_descent(1.0), lambda x: np.full_like(x, -1e6 - 0.5), [0.0], 1)
+    assert jump.diverged is True and nagcore.first_divergence(jump.x, [0.0]) == 1
+    stay = nagcore.run(nagcore.gradient_descent(1.0), lambda x: np.full_like(x, -1e6), [0.0], 1)
+    assert stay.diverged is False and nagcore.first_divergence(stay.x, [0.0]) == -1

@@ -300,3 +300,13 @@ def test_theory_does_not_warn():
         theory.rate("momentum", [1e-300, 1e300], 0.99, [1e300, 1e-300])
         theory.rate_map([1.0, 1e12])
         theory.steps_per_decade([0.0, 1.0])
+
+
+def test_messages_list_the_allowed_values():
+    with pytest.raises(ValueError, match=r"^method must be one of 'gd', 'momentum', 'nesterov', got 'adam'$"):
+        theory.rate("adam", 0.1, 0.5, 1.0)
+    with pytest.raises(ValueError, match=r"^eigenvalues must be finite and >= 0 with a non-empty last axis, got \[ 1\. -1\.\]$"):
+        theory.rate("gd", 0.1, 0.5, [1.0, -1.0])
+    with pytest.raises(ValueError, match=r"^eigenvalues must be finite and >= 0 with a non-empty last axis, got '1'"):
+        theory.rate("gd", 0.1, 0.5, "1")
+    assert theory.rate("gd", 0.5, 0.0, [0.0, 1.0]) == 1.0  # a flat direction never converges, but is allowed
