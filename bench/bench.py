@@ -24,7 +24,6 @@ import json
 import os
 import pathlib
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -201,15 +200,21 @@ def _torch_sgd(torch, kind, x0, lam, lr, gamma, steps):
 # --- 3. memory ------------------------------------------------------------------------------------
 
 MEMORY_RUN = """
-import json, resource, numpy as np, nagcore
+import json, numpy as np, nagcore
 from nagcore import problems
+
+def resident(field):  # kB in /proc/self/status; VmHWM is the peak since the last reset
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+
 q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((300, 300)))
 p = problems.quadratic(np.geomspace(1e-3, 1.0, 300), rotation=q)
 nagcore.run(nagcore.nesterov(1.0, 0.9), p, p.x0, 3)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+open("/proc/self/clear_refs", "w").write("5")  # ru_maxrss would start at the bench's own peak
+before = resident("VmRSS")
 traj = nagcore.run(nagcore.nesterov(1.0, 0.9), p, p.x0, 10_000)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
-print(json.dumps({"peak": peak, "output": traj.x.nbytes + traj.f.nbytes}))
+print(json.dumps({"peak": resident("VmHWM") - before, "output": traj.x.nbytes + traj.f.nbytes}))
 """
 
 
@@ -246,6 +251,11 @@ def book_section(out_dir: pathlib.Path) -> tuple[list[tuple], pathlib.Path]:
 # --- 5. the browser -----------------------------------------------------------------------------------
 
 
+# bytes of the page and of everything it loaded (the browser's own resource timing entries)
+PAGE_BYTES = """() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
+  .reduce((total, entry) => total + (entry.decodedBodySize || 0), 0)"""
+
+
 def browser_section(site: pathlib.Path) -> list[tuple]:
     sys.path.insert(0, str(ROOT / "tests"))
     try:
@@ -270,11 +280,9 @@ def browser_section(site: pathlib.Path) -> list[tuple]:
             context = pw.chromium.launch_persistent_context(profile, executable_path=_chromium(), headless=True, args=CHROMIUM_FLAGS)
             for page_path in sorted((site / "chapters").glob("*.html")):
                 page = context.new_page()
-                sizes = []
-                page.on("response", lambda r: sizes.append(len(r.body())) if r.status == 200 else None)
                 page.goto(f"{base}/chapters/{page_path.name}", wait_until="load")
                 page.wait_for_load_state("networkidle")
-                weights[page_path.stem] = sum(sizes)
+                weights[page_path.stem] = page.evaluate(PAGE_BYTES)
                 n = page.evaluate("document.querySelectorAll('.nagw').length")
                 if n:
                     page.wait_for_function(f"document.querySelectorAll('.nagw canvas[data-drawn]').length === {n}", timeout=30000)
