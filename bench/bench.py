@@ -260,7 +260,7 @@ def browser_section(site: pathlib.Path) -> list[tuple]:
     sys.path.insert(0, str(ROOT / "tests"))
     try:
         from playwright.sync_api import sync_playwright
-        from test_site_browser import _MOVE, CHROMIUM_FLAGS, _chromium
+        from test_site_browser import _MOVE, CHROMIUM_FLAGS, WIDGET_VIEW, _chromium
     except Exception as error:  # noqa: BLE001 - the bench reports what it could not measure
         return [("browser", "page weight and redraw", float("nan"), f"skipped: {error}")]
     import functools
@@ -283,7 +283,8 @@ def browser_section(site: pathlib.Path) -> list[tuple]:
                 page.goto(f"{base}/chapters/{page_path.name}", wait_until="load")
                 page.wait_for_load_state("networkidle")
                 weights[page_path.stem] = page.evaluate(PAGE_BYTES)
-                n = page.evaluate("document.querySelectorAll('.nagw').length")
+                # widgets render after the page has loaded: count the views the page embeds, then wait for them
+                n = page_path.read_text().count(WIDGET_VIEW)
                 if n:
                     page.wait_for_function(f"document.querySelectorAll('.nagw canvas[data-drawn]').length === {n}", timeout=30000)
                 for i in range(n):
