@@ -59,7 +59,7 @@ test: browser book
 pdf: $(PDF)
 	@if [ -d _build/html ]; then mkdir -p _build/html/downloads && cp $(PDF) _build/html/downloads/; fi
 
-$(PDF): $(STAMP) $(NAGCORE) assignments $(PDF_SOURCES)
+$(PDF): $(STAMP) $(NAGCORE) $(STUDENT_NBS) $(PDF_SOURCES)
 	@scripts/ensure_browser.sh
 	$(BIN)/jupyter-book build . --builder singlehtml --warningiserror --nitpick --keep-going
 	$(BIN)/python scripts/print_pdf.py _build/singlehtml/intro.html $@

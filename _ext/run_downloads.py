@@ -45,15 +45,15 @@ ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # fixed, so that the same sources give the sam
 
 
 def chapters(srcdir: pathlib.Path, toc_path: pathlib.Path) -> list[str]:
-    """Docnames of the notebooks in the table of contents, in reading order."""
+    """Docnames of the notebooks anywhere in the table of contents (parts, chapters, sections)."""
     from sphinx_external_toc.parsing import parse_toc_yaml
 
     site_map = parse_toc_yaml(toc_path)
-    ordered = [site_map.root.docname]
-    for name in ordered:  # breadth-first is enough for an ordered walk of a book's parts
+    found = [site_map.root.docname]
+    for name in found:  # the list grows while it is walked: every level of the toc is visited
         for subtree in site_map[name].subtrees:
-            ordered.extend(item for item in subtree.items if isinstance(item, str))
-    return [d for d in ordered if (srcdir / f"{d}.ipynb").is_file()]
+            found.extend(item for item in subtree.items if isinstance(item, str))
+    return [d for d in found if (srcdir / f"{d}.ipynb").is_file()]
 
 
 def requirement_closure(roots: list[str]) -> set[str]:
@@ -83,9 +83,9 @@ def pinned(names: set[str], requirements: pathlib.Path) -> list[str]:
     return [l for l in lines if canonicalize_name(l.split("==")[0]) in names]
 
 
-def _write(zf: zipfile.ZipFile, arcname: str, data: bytes, mode: int = 0o644) -> None:
+def _write(zf: zipfile.ZipFile, arcname: str, data: bytes) -> None:
     info = zipfile.ZipInfo(f"{BUNDLE_NAME}/{arcname}", date_time=ZIP_DATE)
-    info.external_attr = (0o100000 | mode) << 16
+    info.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
     info.compress_type = zipfile.ZIP_DEFLATED
     zf.writestr(info, data)
 
