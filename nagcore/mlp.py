@@ -12,6 +12,8 @@ learning rates and momenta trains as one array operation, every run on the same 
 * :func:`batches` is the explicit mini-batch generator (an epoch is a permutation drawn from a
   ``numpy.random.Generator``); :func:`minibatch_gradient` turns it into the gradient oracle that
   :func:`nagcore.run` calls once per step, optionally scaled by a learning-rate schedule.
+* :func:`train` calls :func:`nagcore.run` a few steps (an epoch, say) at a time and keeps only the
+  weights at the end of each, because a grid of networks times every step would not fit in memory.
 
 Example:
   >>> import numpy as np, nagcore
