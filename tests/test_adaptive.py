@@ -73,11 +73,20 @@ def test_adaptive_steps_ignore_the_scale_of_the_gradient():
 
 
 def _optax_iterates(tx, p, steps):
-    """Iterate an optax transformation with JAX's own gradient of the problem's f (float64)."""
+    """Iterate an optax transformation with JAX's own gradient of the quadratic ``p`` (float64).
+
+    The Hessian is read off nagcore's gradient column by column, and the objective is written in
+    jax.numpy, so the gradient the reference uses is JAX's autodiff, not nagcore's code.
+    """
+    hessian = jnp.asarray(np.stack([p.grad(p.x_star + e) for e in np.eye(p.dim)], axis=-1))
+    x_star = jnp.asarray(p.x_star)
+
+    def f(x):
+        return 0.5 * (x - x_star) @ hessian @ (x - x_star)
 
     @jax.jit
     def step(params, state):
-        updates, state = tx.update(jax.grad(p.f)(params), state, params)  # numpy ufuncs trace in JAX
+        updates, state = tx.update(jax.grad(f)(params), state, params)
         return optax.apply_updates(params, updates), state
 
     params = jnp.asarray(p.x0)
