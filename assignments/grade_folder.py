@@ -41,14 +41,11 @@ HERE = pathlib.Path(__file__).resolve().parent
 STATUS_GRADED = "graded"
 
 
-def possible_points(autograder: pathlib.Path) -> dict[str, float]:
-    """question -> points possible, from the test files in the autograder zip (the answer key)."""
+def possible_points(answer_key: pathlib.Path) -> dict[str, float]:
+    """question -> points possible, from the test files of the unpacked autograder zip."""
     from otter.test_files.exception_test import ExceptionTestFile  # here so that --help is instant
 
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(autograder) as archive:
-        names = [n for n in archive.namelist() if n.startswith("tests/") and n.endswith(".py")]
-        archive.extractall(tmp, members=names)
-        tests = [ExceptionTestFile.from_file(os.path.join(tmp, n)) for n in names]
+    tests = [ExceptionTestFile.from_file(str(p)) for p in (answer_key / "tests").glob("*.py")]
     return {t.name: float(t.possible) for t in sorted(tests, key=lambda t: (len(t.name), t.name))}
 
 
@@ -62,18 +59,18 @@ def environment() -> list[pathlib.Path]:
     return sorted(p.resolve() for p in paths)
 
 
-def grade_one(path: pathlib.Path, autograder: pathlib.Path, points: dict[str, float],
+def grade_one(path: pathlib.Path, answer_key: pathlib.Path, points: dict[str, float],
               limits: sandbox.Limits, use_sandbox: bool) -> tuple[dict, str]:
     """Grade one submission; return its CSV row and its log."""
     name = f"submission/{path.name}"
 
     def program(result_fd: int, inputs: pathlib.Path) -> list[str]:
         return [sys.executable, str(HERE / "grade_in_sandbox.py"), str(inputs / name),
-                str(inputs / "autograder.zip"), "--result-fd", str(result_fd),
+                str(inputs / "autograder"), "--result-fd", str(result_fd),
                 "--output-limit", str(limits.output)]
 
     outcome = sandbox.run(program, read_only=environment(), limits=limits, sandbox=use_sandbox,
-                          inputs={name: path.resolve(), "autograder.zip": autograder.resolve()})
+                          inputs={name: path.resolve(), "autograder": answer_key})
     scores, status = dict.fromkeys(points, 0.0), _status(outcome, limits)
     if status == STATUS_GRADED:
         claimed = json.loads(outcome.result)["scores"]
@@ -159,19 +156,30 @@ def main(argv=None) -> int:
                      "or grade with Docker (see instructors.md)")
     limits = sandbox.Limits(seconds=args.timeout, memory=args.memory << 20, output=args.output_limit << 20)
 
-    points = possible_points(args.autograder)
+    with tempfile.TemporaryDirectory(prefix="answer-key-") as tmp:
+        answer_key = pathlib.Path(tmp).resolve() / "autograder"
+        with zipfile.ZipFile(args.autograder) as archive:
+            archive.extractall(answer_key)
+        grade_all(args, answer_key, limits)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def grade_all(args, answer_key: pathlib.Path, limits: sandbox.Limits) -> None:
+    """Grade what the CSV does not have yet, then print the whole table."""
+    points = possible_points(answer_key)
     sheet = GradeSheet(args.output, list(points))
     logs = args.output.with_suffix(".logs")
     logs.mkdir(exist_ok=True)
     paths = sorted(p for p in args.folder.iterdir() if p.suffix in (".ipynb", ".zip"))
     todo = [p for p in paths if p.name not in sheet.done]
     if not paths:
-        parser.error(f"no .ipynb or .zip submissions in {args.folder}")
+        raise SystemExit(f"no .ipynb or .zip submissions in {args.folder}")
     if len(todo) < len(paths):
         print(f"{len(paths) - len(todo)} submissions already in {args.output}: skipped")
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(grade_one, p, args.autograder, points, limits, not args.no_sandbox): p
+        futures = {pool.submit(grade_one, p, answer_key, points, limits, not args.no_sandbox): p
                    for p in todo}
         for count, future in enumerate(concurrent.futures.as_completed(futures), 1):
             row, log = future.result()
@@ -187,8 +195,6 @@ def main(argv=None) -> int:
         cells = "  ".join(f"{float(row[q]):5g}" for q in points)
         note = "" if row["status"] == STATUS_GRADED else f"  {row['status']}"
         print(f"{row['file']:<{width}}  {cells}  {float(row['total']):g}/{float(row['possible']):g}{note}")
-    print(f"wrote {args.output}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 """Grade one submission with otter and report the scores as JSON on a file descriptor.
 
 This is the program that ``grade_folder.py`` runs inside each submission's sandbox (see
-``sandbox.py``). It is also run without a sandbox by ``grade_folder.py --no-sandbox``.
+``sandbox.py``), or, with ``grade_folder.py --no-sandbox``, in a temporary folder.
 
-    python grade_in_sandbox.py SUBMISSION AUTOGRADER_ZIP --result-fd N --output-limit BYTES
+    python grade_in_sandbox.py SUBMISSION AUTOGRADER_DIR --result-fd N --output-limit BYTES
 
-It calls ``otter.api.grade_submission``, which executes the notebook in a fresh kernel and then
-runs the public and hidden tests. The notebook's outputs are counted while it runs: past
-``--output-limit`` bytes the grading stops with the verdict ``output``. The last thing written
-to the result descriptor is one JSON object, either ``{"scores": {question: points}}`` or
+AUTOGRADER_DIR is the unpacked autograder zip, read-only: the notebook's kernel reads the tests
+from there and cannot rewrite them. The submission (a notebook, or a zip holding one) is copied
+into a fresh folder, checked to belong to this assignment, and graded with
+``otter.execute.grade_notebook``: the notebook runs in a fresh kernel, then the public and hidden
+tests score it. Its outputs are counted while it runs: past ``--output-limit`` bytes grading stops.
+The one JSON object written to the result descriptor is ``{"scores": {question: points}}`` or
 ``{"verdict": "output" | "error", "detail": "..."}``. Standard output is the grading log.
 """
 
@@ -17,7 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pathlib
+import shutil
 import sys
+import tempfile
+import zipfile
 
 
 def limit_notebook_output(limit: int, report) -> None:
@@ -38,10 +44,44 @@ def limit_notebook_output(limit: int, report) -> None:
     NotebookClient.output = output
 
 
+def notebook_to_grade(submission: pathlib.Path, work: pathlib.Path) -> pathlib.Path:
+    """Copy the submission into ``work`` (unpacking a zip) and return its one notebook."""
+    if submission.suffix == ".zip":
+        with zipfile.ZipFile(submission) as archive:
+            archive.extractall(work)
+    else:
+        shutil.copy(submission, work)
+    notebooks = sorted(work.glob("*.ipynb"))
+    if len(notebooks) != 1:
+        raise ValueError(f"expected one notebook in the submission, found {len(notebooks)}")
+    return notebooks[0]
+
+
+def grade(submission: pathlib.Path, autograder: pathlib.Path) -> dict[str, float]:
+    """Scores per question of one submission."""
+    import nbformat
+    from otter.execute import grade_notebook
+    from otter.nbmeta_config import NBMetadataConfig
+
+    config = json.loads((autograder / "otter_config.json").read_text())
+    work = pathlib.Path(tempfile.mkdtemp(prefix="submission-"))
+    if (autograder / "files").is_dir():  # support files of the assignment, if any
+        shutil.copytree(autograder / "files", work, dirs_exist_ok=True)
+    notebook = notebook_to_grade(submission, work)
+    name = NBMetadataConfig.from_notebook(nbformat.read(notebook, as_version=4)).assignment_name
+    if name != config["assignment_name"]:
+        raise ValueError(f"this is a notebook of {name!r}, not of {config['assignment_name']!r}")
+    tests = autograder / "tests"
+    results = grade_notebook(str(notebook), tests_glob=sorted(str(p) for p in tests.glob("*.py")),
+                             cwd=str(work), test_dir=str(tests), seed=config.get("seed"),
+                             seed_variable=config.get("seed_variable"), force_python3_kernel=True)
+    return {name: float(results.get_score(name)) for name in results.test_files}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("submission")
-    parser.add_argument("autograder")
+    parser.add_argument("submission", type=pathlib.Path)
+    parser.add_argument("autograder", type=pathlib.Path)
     parser.add_argument("--result-fd", type=int, required=True)
     parser.add_argument("--output-limit", type=int, required=True)
     args = parser.parse_args(argv)
@@ -55,13 +95,10 @@ def main(argv=None) -> int:
         os._exit(0)
 
     limit_notebook_output(args.output_limit, report)
-    from otter.api import grade_submission
-
     try:
-        results = grade_submission(args.submission, args.autograder, quiet=False)
+        scores = grade(args.submission, args.autograder)
     except BaseException as error:  # a notebook that does not parse, of another assignment, ...
         report({"verdict": "error", "detail": f"{type(error).__name__}: {error}"})
-    scores = {name: float(results.get_score(name)) for name in results.test_files}
     report({"scores": scores})
     return 0
 

@@ -107,10 +107,10 @@ def run(program: Callable[[int, pathlib.Path], list[str]], *, read_only: list[pa
             (folder / "tmp").mkdir()
             for name, path in inputs.items():
                 (folder / "in" / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(path, folder / "in" / name)
+                (shutil.copytree if path.is_dir() else shutil.copy)(path, folder / "in" / name)
             command = program(result_write, folder / "in")
             cwd = folder
-            popen_env = dict(os.environ, **env, HOME=str(folder), TMPDIR=str(folder / "tmp"))
+            popen_env = {**os.environ, **env, "HOME": str(folder), "TMPDIR": str(folder / "tmp")}
         command = ["prlimit", f"--as={limits.memory}", "--"] + command
         start = time.monotonic()
         process = subprocess.Popen(command, cwd=cwd, env=popen_env, stdin=subprocess.DEVNULL,
