@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: book test browser vendor lab strip clean lock help assignments grade-demo
+.PHONY: venv check-venv grade sandbox hub distclean
 
 # Course assignments: instructor sources in assignments/, built by `otter assign` into
 # _build/assignments/<name>/ and copied to _build/assignments/student/<name>.ipynb (hand out)
@@ -18,15 +19,19 @@ help:
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make strip  remove outputs from every notebook before committing"
 	@echo "make clean  remove _build (keeps .venv)"
+	@echo "make distclean  remove _build, .venv and node_modules (a fresh clone's state)"
 	@echo "make vendor refresh the widget front end in _assets/widgets (needs npm; the files are committed)"
 	@echo "make assignments  student notebooks and autograder zips into _build/assignments"
 	@echo "make grade-demo   grade three sample submissions (right, blank, wrong) of assignment 3"
+	@echo "make grade ASSIGNMENT=<name> SUBMISSIONS=<folder> [OUT=<csv>]  grade a folder, each submission sandboxed"
 
-$(STAMP): requirements.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	@rm -f $(VENV)/.installed-*
-	@touch $@
+# .venv is checked on every run (about 0.1 s) and created, repaired or updated when needed:
+# scripts/ensure_venv.sh says why when it rebuilds, and what to do when PYTHON cannot be used.
+# PYTHON=python3.12 (on the command line or in the environment) asks for that interpreter.
+$(STAMP): check-venv
+	@scripts/ensure_venv.sh "$(PYTHON)" $(VENV) $@ $(if $(filter command% environment%,$(origin PYTHON)),explicit)
+check-venv:
+venv: $(STAMP)
 
 # jupyter-cache keys on the notebooks alone, but their outputs (and the front end the widgets
 # embed) also depend on nagcore: when nagcore changes, the cache is dropped and chapters re-run.
@@ -74,8 +79,24 @@ _build/assignments/student/%.ipynb: assignments/%.ipynb $(STAMP)
 grade-demo: assignments
 	@rm -rf _build/grade-demo
 	$(BIN)/python assignments/demo_submissions.py _build/assignments/hw03_nesterov _build/grade-demo/submissions
-	$(BIN)/python assignments/grade_folder.py _build/assignments/autograder/hw03_nesterov.zip \
-		_build/grade-demo/submissions -o _build/grade-demo/grades.csv
+	@$(MAKE) --no-print-directory grade ASSIGNMENT=hw03_nesterov SUBMISSIONS=_build/grade-demo/submissions \
+		OUT=_build/grade-demo/grades.csv
+
+# Grade a folder of submissions, each in its own bubblewrap sandbox (assignments/grade_folder.py;
+# instructors.md). GRADE_FLAGS passes more options, e.g. GRADE_FLAGS="--timeout 600 --jobs 4".
+OUT ?= _build/grades/$(ASSIGNMENT).csv
+grade: assignments sandbox
+	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || \
+		{ echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder> [OUT=<csv>]"; exit 2; }
+	$(BIN)/python assignments/grade_folder.py _build/assignments/autograder/$(ASSIGNMENT).zip \
+		$(SUBMISSIONS) -o $(OUT) $(GRADE_FLAGS)
+
+# bubblewrap, for grading: found, installed on Debian as root, or a clear error.
+sandbox:
+	@scripts/ensure_bwrap.sh
 
 clean:
 	rm -rf _build
+
+distclean: clean
+	rm -rf $(VENV) node_modules
