@@ -41,9 +41,9 @@ PACKAGE = pathlib.Path(__file__).resolve().parent
 SELF = str(pathlib.Path(__file__).resolve())  # this module's own code may run in the copy
 
 # audit events refused inside the copy (prefixes), and function attributes that may not be set
-_REFUSED = ("sys.setprofile", "sys.settrace", "_thread.start_new_thread", "os.fork", "os.forkpty",
-            "os.posix_spawn", "os.spawn", "os.exec", "os.system", "subprocess.Popen", "socket.",
-            "ctypes.")
+_REFUSED = ("sys.setprofile", "sys.settrace", "sys._setprofileallthreads", "sys._settraceallthreads",
+            "_thread.start_new_thread", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec",
+            "os.system", "subprocess.Popen", "socket.", "ctypes.")
 _FROZEN = ("__code__", "__defaults__", "__kwdefaults__")
 # seccomp: the audit architecture and the syscalls that start a thread or a process
 _NEW_TASKS = {"x86_64": (0xC000003E, (56, 57, 58, 435)), "aarch64": (0xC00000B7, (220, 435))}
@@ -96,8 +96,11 @@ def call_without_nagcore(function, *args, timeout=30.0, **kwargs):
         warnings.simplefilter("ignore", DeprecationWarning)  # "fork of a multi-threaded process"
         pid = os.fork()
     if pid == 0:  # the copy: never returns
-        os.close(read)
-        _run_copy(function, args, kwargs, write, keys)
+        try:
+            os.close(read)
+            _run_copy(function, args, kwargs, write, keys)
+        finally:
+            os._exit(1)
     os.close(write)
     try:
         data = _read_all(read, time.monotonic() + timeout)
@@ -135,20 +138,38 @@ def _run_copy(function, args, kwargs, fd, keys):
     _refuse_new_tasks()
 
     def send(kind, value, _write=os.write, _dumps=pickle.dumps, _exit=os._exit):
-        _write(fd, _dumps((kind, value)))
-        _exit(0)
+        try:
+            _write(fd, _dumps((kind, value)))
+        finally:
+            _exit(0)
 
-    def profiler(frame, event, arg, _keys=keys, _package=str(PACKAGE) + os.sep, _self=SELF, _send=send):
+    # The profiler and the audit hook use only what their defaults hold (which cannot be changed
+    # in the copy) and builtin operations on exact builtin types, and never raise: a profiler that
+    # raised would be removed.
+    def profiler(frame, event, arg, _keys=keys, _package=str(PACKAGE) + os.sep, _self=SELF, _send=send,
+                 _type=type, _str=str, _tuple=tuple, _bytes=bytes):
         if event != "call":
             return
-        code = frame.f_code
-        if code.co_filename == _self:
-            return
-        if code.co_filename.startswith(_package) or (code.co_code, code.co_names) in _keys:
-            _send("nagcore", f"{code.co_qualname} in {os.path.basename(code.co_filename)}")
+        try:
+            code = frame.f_code
+            filename, names, bytecode = code.co_filename, code.co_names, code.co_code
+            if _type(filename) is not _str or _type(names) is not _tuple or _type(bytecode) is not _bytes:
+                _send("nagcore", "code made to hide where it comes from")
+            for name in names:
+                if _type(name) is not _str:
+                    _send("nagcore", "code made to hide what it names")
+            if filename == _self:
+                return
+            if filename.startswith(_package) or (bytecode, names) in _keys:
+                _send("nagcore", f"{_str(code.co_qualname)} in {filename.rsplit(os.sep, 1)[-1]}")
+        except BaseException:
+            _send("nagcore", "the check was interfered with")
 
-    def audit(event, audit_args, _refused=_REFUSED, _frozen=_FROZEN):
-        if event.startswith(_refused) or (event == "object.__setattr__" and audit_args[1] in _frozen):
+    def audit(event, audit_args, _refused=_REFUSED, _frozen=_FROZEN, _type=type, _str=str):
+        if event.startswith(_refused) or (
+            event in ("object.__setattr__", "object.__delattr__")
+            and (_type(audit_args[1]) is not _str or audit_args[1] in _frozen)
+        ):
             raise PermissionError(f"{event} is not allowed in a function checked for calls to nagcore")
 
     sys.setprofile(profiler)
