@@ -178,15 +178,21 @@ def grade_all(args, answer_key: pathlib.Path, limits: sandbox.Limits) -> None:
     if len(todo) < len(paths):
         print(f"{len(paths) - len(todo)} submissions already in {args.output}: skipped")
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(grade_one, p, answer_key, points, limits, not args.no_sandbox): p
-                   for p in todo}
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs))
+    futures = [pool.submit(grade_one, p, answer_key, points, limits, not args.no_sandbox) for p in todo]
+    try:
         for count, future in enumerate(concurrent.futures.as_completed(futures), 1):
             row, log = future.result()
             sheet.add(row)
             (logs / f"{row['file']}.log").write_text(log)
             print(f"[{count}/{len(todo)}] {row['file']}: {row['total']:g}/{row['possible']:g}, "
                   f"{row['status']} ({row['seconds']} s)", flush=True)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        sandbox.stop_all()
+        raise SystemExit(f"interrupted: {args.output} has {len(sheet.done)} rows; "
+                         "run the same command again to grade the rest")
+    pool.shutdown()
 
     rows = sorted(sheet.done.values(), key=lambda r: r["file"])
     width = max(len(row["file"]) for row in rows)

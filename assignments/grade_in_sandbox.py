@@ -75,6 +75,8 @@ def grade(submission: pathlib.Path, autograder: pathlib.Path) -> dict[str, float
     results = grade_notebook(str(notebook), tests_glob=sorted(str(p) for p in tests.glob("*.py")),
                              cwd=str(work), test_dir=str(tests), seed=config.get("seed"),
                              seed_variable=config.get("seed_variable"), force_python3_kernel=True)
+    if not results.test_files:  # the kernel died, or the results could not be written
+        raise RuntimeError(f"the tests did not run: {results.catastrophic_error}")
     return {name: float(results.get_score(name)) for name in results.test_files}
 
 

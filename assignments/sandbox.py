@@ -28,6 +28,7 @@ import selectors
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from typing import Callable, NamedTuple
 
@@ -36,6 +37,9 @@ RESULT_BYTES = 1 << 20  # the most that is read from the result pipe
 INSIDE = pathlib.Path("/grading")  # the private folder, inside the sandbox
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC = ("ld.so.cache", "localtime", "passwd", "group", "nsswitch.conf", "hosts")
+_RUNNING: set[subprocess.Popen] = set()  # for stop_all
+_LOCK = threading.Lock()
+_STOPPED = threading.Event()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,11 +121,17 @@ def run(program: Callable[[int, pathlib.Path], list[str]], *, read_only: list[pa
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    pass_fds=(result_write,), start_new_session=True)
         os.close(result_write)
+        with _LOCK:
+            _RUNNING.add(process)
+            if _STOPPED.is_set():
+                os.killpg(process.pid, 9)
         try:
             verdict, result, log = _watch(process, result_read, limits, start)
         finally:
             _kill(process)
             os.close(result_read)
+            with _LOCK:
+                _RUNNING.discard(process)
     return Outcome(verdict, process.returncode, result, log, time.monotonic() - start)
 
 
@@ -157,6 +167,17 @@ def _watch(process: subprocess.Popen, result_fd: int, limits: Limits, start: flo
         except subprocess.TimeoutExpired:
             verdict = "time"
     return verdict, result.decode(errors="replace"), log.decode(errors="replace")
+
+
+def stop_all() -> None:
+    """Kill every program that ``run`` is running or starts from now on (for an interrupted caller)."""
+    with _LOCK:
+        _STOPPED.set()
+        for process in _RUNNING:
+            try:
+                os.killpg(process.pid, 9)
+            except ProcessLookupError:
+                pass
 
 
 def _kill(process: subprocess.Popen) -> None:
