@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: book test browser vendor lab strip clean lock help assignments grade-demo
-.PHONY: venv check-venv grade sandbox hub distclean
+.PHONY: venv check-venv grade sandbox hub hub-proxy distclean
 
 # Course assignments: instructor sources in assignments/, built by `otter assign` into
 # _build/assignments/<name>/ and copied to _build/assignments/student/<name>.ipynb (hand out)
@@ -24,6 +24,7 @@ help:
 	@echo "make assignments  student notebooks and autograder zips into _build/assignments"
 	@echo "make grade-demo   grade three sample submissions (right, blank, wrong) of assignment 3"
 	@echo "make grade ASSIGNMENT=<name> SUBMISSIONS=<folder> [OUT=<csv>]  grade a folder, each submission sandboxed"
+	@echo "make hub   a JupyterHub for a lab session on this machine (HUB_IP=0.0.0.0 HUB_PASSWORD=...)"
 
 # .venv is checked on every run (about 0.1 s) and created, repaired or updated when needed:
 # scripts/ensure_venv.sh says why when it rebuilds, and what to do when PYTHON cannot be used.
@@ -95,8 +96,22 @@ grade: assignments sandbox
 sandbox:
 	@scripts/ensure_bwrap.sh
 
+# A JupyterHub for a lab session on this machine (hub/jupyterhub_config.py, instructors.md).
+# HUB_IP=0.0.0.0 lets students' machines in; HUB_PASSWORD sets the shared password (else one is
+# made up and printed); HUB_PORT (8000). Stop it with Ctrl-C.
+HUB_PROXY := hub/node_modules/.bin/configurable-http-proxy
+hub: assignments $(HUB_PROXY)
+	HUB_STATE=_build/hub $(BIN)/jupyterhub -f hub/jupyterhub_config.py
+
+# configurable-http-proxy, the hub's proxy: the npm versions pinned in hub/package-lock.json
+hub-proxy: $(HUB_PROXY)
+$(HUB_PROXY): hub/package.json hub/package-lock.json
+	@command -v npm >/dev/null || { echo "make hub needs Node.js 20 or newer with npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix hub --no-audit --no-fund --loglevel=error
+	@touch $@
+
 clean:
 	rm -rf _build
 
 distclean: clean
-	rm -rf $(VENV) node_modules
+	rm -rf $(VENV) hub/node_modules
