@@ -6,11 +6,11 @@ Usage (from the repository root, after ``make assignments``; ``make grade`` runs
         _build/assignments/autograder/hw03_nesterov.zip SUBMISSIONS_DIR -o grades.csv
 
 Every ``*.ipynb`` and ``*.zip`` file in SUBMISSIONS_DIR is graded by ``grade_in_sandbox.py``
-(``otter.api.grade_submission``: the notebook runs in a fresh kernel of this environment, then
-the public and hidden tests of the autograder zip score it) inside a bubblewrap sandbox
-(``sandbox.py``): no network, a read-only view of the system and of this environment, and a
-private folder holding only that submission and the autograder, with limits on time, memory,
-output and disk. Several submissions are graded at once (``--jobs``).
+(otter runs the notebook in a fresh kernel of this environment, then the public and hidden tests
+of the autograder zip, unpacked read-only, score it) inside a bubblewrap sandbox (``sandbox.py``):
+no network, a read-only view of the system and of this environment, and a private folder holding
+only that submission and the autograder, with limits on time, memory, output and disk. Several
+submissions are graded at once (``--jobs``).
 
 Each row is written to the CSV as soon as it is known: ``file``, the points per question,
 ``total``, ``possible``, ``status`` and ``seconds``. ``status`` is ``graded``, or says why a
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import csv
+import functools
 import importlib.util
 import json
 import os
@@ -49,6 +50,7 @@ def possible_points(answer_key: pathlib.Path) -> dict[str, float]:
     return {t.name: float(t.possible) for t in sorted(tests, key=lambda t: (len(t.name), t.name))}
 
 
+@functools.cache
 def environment() -> list[pathlib.Path]:
     """What the sandbox shows read-only: Python, this environment, nagcore and the grading script."""
     paths = {pathlib.Path(sys.base_prefix), pathlib.Path(sys.prefix), HERE / "grade_in_sandbox.py"}
@@ -71,33 +73,40 @@ def grade_one(path: pathlib.Path, answer_key: pathlib.Path, points: dict[str, fl
 
     outcome = sandbox.run(program, read_only=environment(), limits=limits, sandbox=use_sandbox,
                           inputs={name: path.resolve(), "autograder": answer_key})
-    scores, status = dict.fromkeys(points, 0.0), _status(outcome, limits)
-    if status == STATUS_GRADED:
-        claimed = json.loads(outcome.result)["scores"]
-        if set(claimed) != set(points) or not all(0 <= claimed[q] <= points[q] for q in points):
-            status = f"invalid result: {outcome.result[:200]}"
-        else:
-            scores = {q: float(claimed[q]) for q in points}
+    status, scores = _verdict(outcome, limits, points)
     row = {"file": path.name, **scores, "total": sum(scores.values()), "possible": sum(points.values()),
            "status": status, "seconds": round(outcome.seconds, 1)}
     return row, outcome.log
 
 
-def _status(outcome: sandbox.Outcome, limits: sandbox.Limits) -> str:
-    """``graded``, or why the submission gets no points."""
+def _verdict(outcome: sandbox.Outcome, limits: sandbox.Limits, points: dict[str, float]) -> tuple[str, dict]:
+    """(``graded``, the scores), or (why the submission gets no points, zeros).
+
+    The result comes from inside the sandbox, so it is checked: the questions of the answer key,
+    each with a number of points between zero and what the question is worth.
+    """
+    zeros = dict.fromkeys(points, 0.0)
     if outcome.verdict == "time":
-        return f"time limit: stopped after {limits.seconds:g} s"
+        return f"time limit: stopped after {limits.seconds:g} s", zeros
     if outcome.verdict == "output":
-        return f"output limit: printed more than {limits.output} bytes"
+        return f"output limit: printed more than {limits.output >> 20} MiB", zeros
     try:
         result = json.loads(outcome.result)
     except ValueError:
-        return f"no result: the grader was ended from inside (exit code {outcome.returncode})"
-    if result.get("verdict") == "output":
-        return f"output limit: {result['detail']}"
-    if result.get("verdict") == "error":
-        return f"not graded: {result['detail']}"[:500]
-    return STATUS_GRADED if isinstance(result.get("scores"), dict) else f"invalid result: {outcome.result[:200]}"
+        return f"no result: the grader was ended from inside (exit code {outcome.returncode})", zeros
+    verdict = result.get("verdict") if isinstance(result, dict) else None
+    if verdict in ("output", "error"):
+        reason = {"output": "output limit", "error": "not graded"}[verdict]
+        return _one_line(f"{reason}: {result.get('detail')}"), zeros
+    scores = result.get("scores") if isinstance(result, dict) else None
+    if (not isinstance(scores, dict) or set(scores) != set(points)
+            or not all(type(scores[q]) in (int, float) and 0 <= scores[q] <= points[q] for q in points)):
+        return _one_line(f"invalid result: {outcome.result}"), zeros
+    return STATUS_GRADED, {q: float(scores[q]) for q in points}
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    return " ".join(text.split())[:limit]
 
 
 class GradeSheet:
@@ -128,6 +137,44 @@ class GradeSheet:
             f.flush()
             os.fsync(f.fileno())
             self.done[row["file"]] = row
+
+
+def grade_all(args, answer_key: pathlib.Path, limits: sandbox.Limits) -> None:
+    """Grade what the CSV does not have yet, then print the whole table."""
+    paths = sorted(p for p in args.folder.iterdir() if p.suffix in (".ipynb", ".zip"))
+    if not paths:
+        raise SystemExit(f"no .ipynb or .zip submissions in {args.folder}")
+    points = possible_points(answer_key)
+    sheet = GradeSheet(args.output, list(points))
+    logs = args.output.with_suffix(".logs")
+    logs.mkdir(exist_ok=True)
+    todo = [p for p in paths if p.name not in sheet.done]
+    if len(todo) < len(paths):
+        print(f"{len(paths) - len(todo)} submissions already in {args.output}: skipped")
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs))
+    futures = [pool.submit(grade_one, p, answer_key, points, limits, not args.no_sandbox) for p in todo]
+    try:
+        for count, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            row, log = future.result()
+            sheet.add(row)
+            (logs / f"{row['file']}.log").write_text(log)
+            print(f"[{count}/{len(todo)}] {row['file']}: {row['total']:g}/{row['possible']:g}, "
+                  f"{row['status']} ({row['seconds']} s)", flush=True)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        sandbox.stop_all()
+        raise SystemExit(f"interrupted: {args.output} has {len(sheet.done)} rows; "
+                         "run the same command again to grade the rest")
+    pool.shutdown()
+
+    rows = sorted(sheet.done.values(), key=lambda r: r["file"])
+    width = max(len(row["file"]) for row in rows)
+    print(f"{'file':<{width}}  " + "  ".join(f"{q:>5}" for q in points) + "   total")
+    for row in rows:
+        cells = "  ".join(f"{float(row[q]):5g}" for q in points)
+        note = "" if row["status"] == STATUS_GRADED else f"  {row['status']}"
+        print(f"{row['file']:<{width}}  {cells}  {float(row['total']):g}/{float(row['possible']):g}{note}")
 
 
 def main(argv=None) -> int:
@@ -163,44 +210,6 @@ def main(argv=None) -> int:
         grade_all(args, answer_key, limits)
     print(f"wrote {args.output}")
     return 0
-
-
-def grade_all(args, answer_key: pathlib.Path, limits: sandbox.Limits) -> None:
-    """Grade what the CSV does not have yet, then print the whole table."""
-    points = possible_points(answer_key)
-    sheet = GradeSheet(args.output, list(points))
-    logs = args.output.with_suffix(".logs")
-    logs.mkdir(exist_ok=True)
-    paths = sorted(p for p in args.folder.iterdir() if p.suffix in (".ipynb", ".zip"))
-    todo = [p for p in paths if p.name not in sheet.done]
-    if not paths:
-        raise SystemExit(f"no .ipynb or .zip submissions in {args.folder}")
-    if len(todo) < len(paths):
-        print(f"{len(paths) - len(todo)} submissions already in {args.output}: skipped")
-
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs))
-    futures = [pool.submit(grade_one, p, answer_key, points, limits, not args.no_sandbox) for p in todo]
-    try:
-        for count, future in enumerate(concurrent.futures.as_completed(futures), 1):
-            row, log = future.result()
-            sheet.add(row)
-            (logs / f"{row['file']}.log").write_text(log)
-            print(f"[{count}/{len(todo)}] {row['file']}: {row['total']:g}/{row['possible']:g}, "
-                  f"{row['status']} ({row['seconds']} s)", flush=True)
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        sandbox.stop_all()
-        raise SystemExit(f"interrupted: {args.output} has {len(sheet.done)} rows; "
-                         "run the same command again to grade the rest")
-    pool.shutdown()
-
-    rows = sorted(sheet.done.values(), key=lambda r: r["file"])
-    width = max(len(row["file"]) for row in rows)
-    print(f"{'file':<{width}}  " + "  ".join(f"{q:>5}" for q in points) + "   total")
-    for row in rows:
-        cells = "  ".join(f"{float(row[q]):5g}" for q in points)
-        note = "" if row["status"] == STATUS_GRADED else f"  {row['status']}"
-        print(f"{row['file']:<{width}}  {cells}  {float(row['total']):g}/{float(row['possible']):g}{note}")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def limit_notebook_output(limit: int, report) -> None:
         content = msg.get("content", {})
         seen += len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
         if seen > limit:
-            report({"verdict": "output", "detail": f"the notebook printed more than {limit} bytes"})
+            report({"verdict": "output", "detail": f"the notebook printed more than {limit >> 20} MiB"})
         return original(self, outs, msg, display_id, cell_index)
 
     NotebookClient.output = output

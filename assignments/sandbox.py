@@ -16,7 +16,8 @@ prints is the log, kept up to ``LOG_BYTES``. Limits:
 * memory: address space per process (``prlimit --as``);
 * disk: the size of the private folder.
 
-A fork bomb is only stopped by the time limit: as root, process-count limits do not apply.
+The number of processes is not limited (as root, process-count limits do not apply), so a fork
+bomb is stopped by the time limit only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pathlib
 import selectors
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -97,7 +99,7 @@ def run(program: Callable[[int, pathlib.Path], list[str]], *, read_only: list[pa
     Without the sandbox the program runs with the caller's permissions: for trusted files only.
     """
     env = {"HOME": str(INSIDE), "TMPDIR": str(INSIDE / "tmp"), "LANG": "C.UTF-8",
-           "PATH": os.pathsep.join([str(p / "bin") for p in read_only if (p / "bin").is_dir()] + ["/usr/bin", "/bin"]),
+           "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
            "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     env.update({k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_CORETYPE") or k == "OPENBLAS_L2_SIZE"})
     result_read, result_write = os.pipe()
