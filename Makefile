@@ -86,9 +86,11 @@ grade-demo: assignments
 # Grade a folder of submissions, each in its own bubblewrap sandbox (assignments/grade_folder.py;
 # instructors.md). GRADE_FLAGS passes more options, e.g. GRADE_FLAGS="--timeout 600 --jobs 4".
 OUT ?= _build/grades/$(ASSIGNMENT).csv
+ifneq ($(filter grade,$(MAKECMDGOALS)),)
+  $(if $(and $(ASSIGNMENT),$(SUBMISSIONS)),,$(error usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder> [OUT=<csv>]))
+  $(if $(filter $(ASSIGNMENT),$(ASSIGNMENTS)),,$(error no assignment $(ASSIGNMENT); the assignments are: $(ASSIGNMENTS)))
+endif
 grade: assignments sandbox
-	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || \
-		{ echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder> [OUT=<csv>]"; exit 2; }
 	$(BIN)/python assignments/grade_folder.py _build/assignments/autograder/$(ASSIGNMENT).zip \
 		$(SUBMISSIONS) -o $(OUT) $(GRADE_FLAGS)
 
