@@ -10,9 +10,10 @@ The call runs in a forked copy of the process. There a profiler ends the copy at
 into code from nagcore's files, however the function reaches it: a module-level name, an alias, a
 default argument, a closure, ``importlib``, a reloaded or freshly loaded copy of a module, or
 nagcore's source compiled under another name (matched by its bytecode). The copy has no other
-threads, keeps no file descriptors but its own, and refuses (through an audit hook, which cannot
-be removed) to start threads or processes, open sockets, call C through ctypes, or remove or
-rewrite the profiler. Pass arguments that are not nagcore's (a ``lambda`` for the gradient).
+threads and keeps no file descriptors but its own. A seccomp filter (Linux on x86-64 and arm64)
+stops it from starting threads or processes, and an audit hook, which cannot be removed, refuses
+processes, sockets, C calls through ctypes, and removing or rewriting the profiler. Pass
+arguments that are not nagcore's (a ``lambda`` for the gradient).
 
 The result comes back as plain data: numbers, numpy arrays, and tuples, lists or dicts of them
 (a NamedTuple comes back as a tuple). Needs ``os.fork`` (Linux or macOS), which is where grading
@@ -84,10 +85,9 @@ def call_without_nagcore(function, *args, timeout=30.0, **kwargs):
       >>> import nagcore
       >>> call_without_nagcore(lambda x, lr: x - lr * 2 * x, 1.0, 0.25)
       0.5
-      >>> call_without_nagcore(lambda x: nagcore.gradient_descent(0.1).step(lambda z: z, x, ())[0], 1.0)
-      ... # doctest: +ELLIPSIS
+      >>> call_without_nagcore(nagcore.gradient_descent, 0.1)  # doctest: +ELLIPSIS
       Traceback (most recent call last):
-      AssertionError: <lambda> called nagcore (... in optimizers.py): write it yourself
+      AssertionError: gradient_descent called nagcore (gradient_descent in ...): write it yourself
     """
     name = getattr(function, "__name__", repr(function))
     keys = _nagcore_bytecode()
