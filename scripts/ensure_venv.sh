@@ -5,8 +5,9 @@
 #   scripts/ensure_venv.sh PYTHON VENV STAMP [explicit]
 #
 # The supported Python versions are those of `requires-python` in pyproject.toml (the pinned
-# requirements install and pass `make test` there). Before creating VENV, PYTHON is checked:
-# it must run, be a supported version and have the venv module; otherwise this says what to do.
+# requirements install and pass `make test` there). Before creating VENV, and before replacing it
+# when PYTHON is given explicitly, PYTHON is checked: it must run, be a supported version and
+# have the venv module; otherwise this says what to do and changes nothing.
 # An existing VENV is rebuilt from scratch when it is broken or half-made:
 #   - its python does not run, or has no pip (a failed creation, a removed interpreter);
 #   - its Python version is not supported, or differs from PYTHON given explicitly
@@ -29,27 +30,8 @@ version_of() { "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/de
 last=${high%%.*}.$((${high#*.} - 1))
 versions="Python $low to $last"
 
-problem=""
-if [ -e "$venv" ]; then
-  have=$(version_of "$venv/bin/python" || true)
-  if [ -z "$have" ]; then
-    problem="its python does not run (its creation failed, or its interpreter was removed)"
-  elif ! "$venv/bin/python" -c 'import pip' 2>/dev/null; then
-    problem="it has no pip (its creation failed)"
-  elif ! supported "$have"; then
-    problem="it was made with Python $have; the pinned requirements need $versions"
-  elif [ -n "$explicit" ] && [ "$have" != "$(version_of "$python" || echo none)" ]; then
-    problem="it was made with Python $have, and PYTHON=$python is not"
-  elif ! compgen -G "$venv/.installed-*" >/dev/null; then
-    problem="no install finished in it (one was interrupted)"
-  fi
-  if [ -n "$problem" ]; then
-    echo "make: rebuilding $venv: $problem"
-    rm -rf "$venv"
-  fi
-fi
-
-if [ ! -e "$venv" ]; then
+# PYTHON must run, be supported and have venv: checked before anything is removed or created.
+check_python() {
   if ! want=$(version_of "$python"); then
     echo "make: cannot run '$python'. Install $versions and run, for example:" >&2
     echo "    make book PYTHON=python$low" >&2
@@ -69,6 +51,34 @@ MSG
     echo "On Debian and Ubuntu: sudo apt-get install python$want-venv" >&2
     exit 1
   fi
+}
+
+if [ -n "$explicit" ] || [ ! -e "$venv" ]; then
+  check_python
+fi
+
+problem=""
+if [ -e "$venv" ]; then
+  have=$(version_of "$venv/bin/python" || true)
+  if [ -z "$have" ]; then
+    problem="its python does not run (its creation failed, or its interpreter was removed)"
+  elif ! "$venv/bin/python" -c 'import pip' 2>/dev/null; then
+    problem="it has no pip (its creation failed)"
+  elif ! supported "$have"; then
+    problem="it was made with Python $have; the pinned requirements need $versions"
+  elif [ -n "$explicit" ] && [ "$have" != "$want" ]; then
+    problem="it was made with Python $have, and PYTHON=$python is not"
+  elif ! compgen -G "$venv/.installed-*" >/dev/null; then
+    problem="no install finished in it (one was interrupted)"
+  fi
+  if [ -n "$problem" ]; then
+    echo "make: rebuilding $venv: $problem"
+    rm -rf "$venv"
+  fi
+fi
+
+if [ ! -e "$venv" ]; then
+  [ -n "${want:-}" ] || check_python
   echo "make: creating $venv with $python (Python $want)"
   if ! "$python" -m venv "$venv"; then
     rm -rf "$venv"

@@ -142,6 +142,14 @@ def test_a_venv_is_made_once_and_then_left_alone(project):
     assert time.monotonic() - start < 5
 
 
+def test_a_healthy_venv_survives_asking_for_a_python_that_cannot_be_used(project):
+    assert _ensure(project, BASE).returncode == 0
+    for python in (project / "no-such-python", _stand_in(project, "3.10"), _stand_in(project, "3.12", False)):
+        result = _ensure(project, python, "explicit")
+        assert result.returncode == 1 and "rebuilding" not in result.stdout, result.stdout
+        assert _healthy(project) == HERE
+
+
 def test_a_failed_creation_is_rebuilt(project):
     (project / ".venv" / "bin").mkdir(parents=True)  # what a creation that stopped early leaves
     result = _ensure(project, BASE)
