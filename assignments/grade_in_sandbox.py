@@ -11,7 +11,8 @@ into a fresh folder, checked to belong to this assignment, and graded with
 ``otter.execute.grade_notebook``: the notebook runs in a fresh kernel, then the public and hidden
 tests score it. Its outputs are counted while it runs: past ``--output-limit`` bytes grading stops.
 The one JSON object written to the result descriptor is ``{"scores": {question: points}}`` or
-``{"verdict": "output" | "error", "detail": "..."}``. Standard output is the grading log.
+``{"verdict": "output" | "error", "detail": "..."}``. Standard output is the grading log; it
+ends with the peak memory of this process (which holds the notebook's outputs).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import pathlib
+import resource
 import shutil
 import sys
 import tempfile
@@ -91,6 +93,7 @@ def main(argv=None) -> int:
 
     def report(message: dict) -> None:
         """Write the verdict and end this process (and with it the kernel) at once."""
+        print(f"grading process peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10} MiB")
         result.write(json.dumps(message))
         result.flush()
         sys.stdout.flush()

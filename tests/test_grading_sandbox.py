@@ -251,7 +251,7 @@ def graded(tmp_path_factory):
     first_output = first.communicate(timeout=60)[0]
     after_interrupt = _rows(out)
 
-    # the second run reports the peak memory of everything it started (the grader and the sandboxes)
+    # the second run reports the peak memory of the processes it waits for (make, the grader, bwrap)
     measure = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
                "print('peak RSS kB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)")
     env = dict(os.environ, MAKEFLAGS="", PYTHONDONTWRITEBYTECODE="1")
@@ -304,8 +304,9 @@ def test_nothing_was_written_outside_the_sandboxes(graded):
     assert list(graded["outside"].iterdir()) == []
 
 
-def test_a_flood_of_output_does_not_take_the_graders_memory(graded):
-    """300 MB printed once took the grader to 1.3 GB; now grading stops it at 10 MiB."""
-    peak_kb = int(graded["second"].stdout.split("peak RSS kB")[-1])
-    assert "y_flood.ipynb" not in graded["after_interrupt"], "the flood was graded in the first run"
-    assert peak_kb < 1 << 20, f"a process of the grading peaked at {peak_kb / 1024:.0f} MiB"
+def test_a_flood_of_output_is_stopped_and_the_grader_stays_small(graded):
+    """300 MB of printed output once took the grader to 1.3 GB. Now the output limit stops the
+    flood inside its sandbox (the status says so), and the processes outside stay small."""
+    assert graded["rows"]["y_flood.ipynb"]["status"] == "output limit: the notebook printed more than 10 MiB"
+    peak_kb = int(graded["second"].stdout.split("peak RSS kB")[-1])  # make, grade_folder, bwrap
+    assert peak_kb < 400 << 10, f"a process outside the sandboxes peaked at {peak_kb >> 10} MiB"
