@@ -3,9 +3,9 @@
 The sandbox (``bwrap``, Debian's ``bubblewrap`` package) has no network, a read-only view of the
 system folders and of the paths it is given (the Python installation, the virtual environment,
 the grading code), and one private writable folder, ``/grading``: a size-limited tmpfs that is
-also its home and its ``/tmp``. The inputs are mounted read-only inside ``/grading/in``. Nothing
-else of the machine is visible: not the repository (which holds the solutions), not the other
-submissions, not the instructor's home. The program runs as root of its own user namespace with
+also its home and its TMPDIR (``/tmp`` is another, as large). The inputs are mounted read-only
+inside ``/grading/in``. Nothing else of the machine is visible: not the repository (which holds
+the solutions), not the other submissions, not the instructor's home. The program runs as root of its own user namespace with
 no capabilities, cannot create namespaces, sees only its own processes, and dies with its parent.
 
 The program reports through a pipe (its descriptor number is given to ``program``); what it
@@ -14,7 +14,7 @@ prints is the log, kept up to ``LOG_BYTES``. Limits:
 * time: wall-clock seconds, then the whole sandbox is killed (verdict ``time``);
 * output: bytes printed by the program, past which it is killed (verdict ``output``);
 * memory: address space per process (``prlimit --as``);
-* disk: the size of the private folder.
+* disk: the size of the private folder (and of ``/tmp``).
 
 The number of processes is not limited (as root, process-count limits do not apply), so a fork
 bomb is stopped by the time limit only.
@@ -72,7 +72,8 @@ def bwrap_prefix(read_only: list[pathlib.Path], inputs: dict[str, pathlib.Path],
     ``read_only`` paths appear at the same place; ``inputs[name]`` appears as ``/grading/in/<name>``.
     """
     args = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-            "--new-session", "--cap-drop", "ALL", "--clearenv"]
+            "--new-session", "--cap-drop", "ALL", "--clearenv",
+            "--size", str(limits.disk), "--tmpfs", "/tmp"]  # first: read-only paths may lie under /tmp
     for path in SYSTEM:
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]
@@ -83,8 +84,7 @@ def bwrap_prefix(read_only: list[pathlib.Path], inputs: dict[str, pathlib.Path],
     for path in read_only:
         args += ["--ro-bind", str(path), str(path)]
     args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev",
-             "--size", str(limits.disk), "--tmpfs", str(INSIDE),
-             "--dir", str(INSIDE / "tmp"), "--symlink", str(INSIDE / "tmp"), "/tmp"]
+             "--size", str(limits.disk), "--tmpfs", str(INSIDE), "--dir", str(INSIDE / "tmp")]
     for name, path in inputs.items():
         args += ["--ro-bind", str(path), str(INSIDE / "in" / name)]
     for key, value in env.items():
