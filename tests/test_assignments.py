@@ -349,8 +349,10 @@ def _solution_and_hidden_text(master: pathlib.Path) -> list[str]:
                 public.append(line)
     public_text = "\n".join(public)
     secret = {re.sub(r"#\s*SOLUTION.*$", "", line).strip() for line in secret}
-    # keep distinctive lines only: not blank, not bare syntax, not also in the public part
-    return sorted(s for s in secret if len(s) > 12 and s not in public_text)
+    # keep distinctive lines only: not blank, not bare syntax, not an import (which gives nothing
+    # away, and which the instructor guide shows), not also in the public part
+    return sorted(s for s in secret if len(s) > 12 and not s.startswith(("import ", "from "))
+                  and s not in public_text)
 
 
 @pytest.mark.parametrize("name", NAMES)
