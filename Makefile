@@ -19,7 +19,7 @@ help:
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make strip  remove outputs from every notebook before committing"
 	@echo "make clean  remove _build (keeps .venv)"
-	@echo "make distclean  remove _build, .venv and node_modules (a fresh clone's state)"
+	@echo "make distclean  remove _build, .venv and hub/node_modules (a fresh clone's state)"
 	@echo "make vendor refresh the widget front end in _assets/widgets (needs npm; the files are committed)"
 	@echo "make assignments  student notebooks and autograder zips into _build/assignments"
 	@echo "make grade-demo   grade three sample submissions (right, blank, wrong) of assignment 3"
