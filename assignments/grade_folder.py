@@ -31,6 +31,7 @@ import importlib.util
 import json
 import os
 import pathlib
+import signal
 import sys
 import tempfile
 import threading
@@ -202,6 +203,7 @@ def main(argv=None) -> int:
         parser.error("bwrap not found: install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), "
                      "or grade with Docker (see instructors.md)")
     limits = sandbox.Limits(seconds=args.timeout, memory=args.memory << 20, output=args.output_limit << 20)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops grading as Ctrl-C does
 
     with tempfile.TemporaryDirectory(prefix="answer-key-") as tmp:
         answer_key = pathlib.Path(tmp).resolve() / "autograder"

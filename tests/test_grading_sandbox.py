@@ -242,13 +242,19 @@ def graded(tmp_path_factory):
     out = work / "grades.csv"
     grade = ["grade", f"ASSIGNMENT={ASSIGNMENT}", f"SUBMISSIONS={folder}", f"OUT={out}", f"GRADE_FLAGS={FLAGS}"]
 
-    first = _make(*grade, start_new_session=True)
+    # a process started in the background inherits SIGINT ignored: let Ctrl-C through again
+    first = _make(*grade, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 600
     while not (out.exists() and len(_rows(out)) >= 3):
         assert first.poll() is None and time.monotonic() < deadline, first.stdout.read()
         time.sleep(0.2)
     os.killpg(first.pid, signal.SIGINT)
-    first_output = first.communicate(timeout=60)[0]
+    try:
+        first_output = first.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        tree = subprocess.run(["ps", "-eo", "pid,ppid,pgid,stat,etime,cmd"], capture_output=True, text=True).stdout
+        os.killpg(first.pid, signal.SIGKILL)
+        pytest.fail("grading did not stop within 60 s of Ctrl-C:\n" + tree)
     after_interrupt = _rows(out)
 
     # the second run reports the peak memory of the processes it waits for (make, the grader, bwrap)

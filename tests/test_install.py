@@ -174,7 +174,8 @@ def test_an_interrupted_update_is_rebuilt(project):
     port = silent.getsockname()[1]
     (project / "requirements.txt").write_text(f"--index-url http://127.0.0.1:{port}/simple\nno-such-package==1.0\n")
     update = subprocess.Popen(["scripts/ensure_venv.sh", str(BASE), ".venv", ".venv/.installed-v2"], cwd=project,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
     deadline = time.monotonic() + 60
     while not list(pathlib.Path(f"/proc/{p}/cmdline").read_bytes() for p in _children(update.pid) if b"pip" in
                    pathlib.Path(f"/proc/{p}/cmdline").read_bytes()):
