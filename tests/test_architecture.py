@@ -17,6 +17,7 @@ ALLOWED = {
     "run": {"_checks", "problems", "optimizers"},
     "theory": {"_checks", "problems", "optimizers", "run"},
     "plotting": {"_checks", "problems", "optimizers", "run"},
+    "verdicts": {"_checks", "problems", "optimizers", "run", "theory"},
     "widgets": {"_checks", "problems", "optimizers", "run", "theory", "plotting"},
 }
 THIRD_PARTY = {
