@@ -171,7 +171,12 @@ _OVERFLOW = """() => {
     const text = (el.innerText || el.getAttribute('alt') || el.getAttribute('aria-label') || '').trim().replace(/\\s+/g, ' ').slice(0, 50);
     return `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls.slice(0, 60)} "${text}"`;
   };
-  const past = [], cut = new Map();
+  const past = [], cut = new Map(), clipping = new Map();
+  // the ancestors that clip sideways, each looked up once
+  const clipRect = (a) => {
+    if (!clipping.has(a)) clipping.set(a, getComputedStyle(a).overflowX === 'visible' ? null : a.getBoundingClientRect());
+    return clipping.get(a);
+  };
   for (const el of document.body.querySelectorAll('*')) {
     if (el.closest('[hidden], dialog:not([open]), mjx-assistive-mml, pre, div.highlight')) continue;
     const cs = getComputedStyle(el);
@@ -180,8 +185,8 @@ _OVERFLOW = """() => {
     if (r.width < 2 || r.height < 2) continue;
     let left = r.left, right = r.right;
     for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
-      if (getComputedStyle(a).overflowX === 'visible') continue;
-      const ra = a.getBoundingClientRect();
+      const ra = clipRect(a);
+      if (ra === null) continue;
       if (r.left < ra.left - 2 || r.right > ra.right + 2) {
         if (!cut.has(a)) cut.set(a, `${describe(a)} cuts off ${describe(el)} (${Math.round(r.left)}..${Math.round(r.right)} px in ${Math.round(ra.left)}..${Math.round(ra.right)} px)`);
       }
