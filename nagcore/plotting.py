@@ -26,6 +26,8 @@ __all__ = [
     "METHOD_KEYS",
     "PALETTE",
     "FIGURE_WIDTH",
+    "CSS_PX_PER_INCH",
+    "PIXEL_DENSITY",
     "use_style",
     "subplots",
     "png_for_screen",
@@ -151,8 +153,8 @@ def png_for_screen(fig) -> tuple[bytes, dict]:
 
     Unless the figure shades something with a continuous colour map, the image is reduced to a
     256-colour palette (line plots use far fewer colours), which keeps a sharp double-density PNG
-    smaller than a plain one. The returned metadata gives
-    the width in CSS pixels and no height, so the page keeps the aspect ratio when it narrows it.
+    smaller than a plain one. The returned metadata gives the width in CSS pixels and no height, so
+    the page keeps the aspect ratio when it narrows the image.
 
     Returns:
       ``(png_bytes, {"width": css_pixels})``, the form IPython's display formatters accept.

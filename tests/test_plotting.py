@@ -57,3 +57,22 @@ def test_png_for_screen_keeps_continuous_colour_maps_unbanded():
     fig, ax = plotting.subplots()
     ax.plot([0, 1], [1, 0], color=plotting.COLORS["gd"])
     assert Image.open(io.BytesIO(plotting.png_for_screen(fig)[0])).mode == "P"
+
+
+def test_region_and_rate_maps_colour_each_cell_by_its_value():
+    import numpy as np
+
+    plotting.use_style()
+    fig, (ax1, ax2) = plotting.subplots(1, 2)
+    codes = np.array([[0, 1, 2], [2, 1, 0]])
+    mesh = plotting.stability_map(ax1, np.arange(3.0), np.array([0.0, 0.5]), codes)
+    colours = mesh.to_rgba(np.ravel(mesh.get_array()))
+    for code, (_, colour) in plotting.REGIONS.items():
+        assert np.allclose(colours[codes.ravel() == code][:, :3], mcolors.to_rgb(colour))
+    method_colours = {mcolors.to_hex(plotting.COLORS[m]) for m in plotting.METHOD_KEYS}
+    assert not {mcolors.to_hex(c) for _, c in plotting.REGIONS.values()} & method_colours
+    steps = np.array([[1.0, 10.0, np.nan]])
+    heat = plotting.rate_heatmap(ax2, np.array([1.0, 2.0, 3.0]), np.array([0.5]), steps)
+    rgba = heat.to_rgba(np.ma.masked_invalid(np.ravel(heat.get_array())))
+    assert np.allclose(rgba[-1][:3], mcolors.to_rgb(plotting.COLORS["diverging"]))  # diverged: grey
+    assert rgba[0][:3].sum() < rgba[1][:3].sum()  # fewer steps: darker
