@@ -246,3 +246,20 @@ def test_scheduled_nesterov_stays_within_a_constant_of_the_lower_bound():
         ratios.append(gap / (p.L * np.sum((p.x0 - p.x_star) ** 2)) / (3 / (32 * (n + 1) ** 2)))
     ratios = np.array(ratios)
     assert 2.8 < ratios.min() and ratios.max() < 3.4, ratios
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: verdicts.optimizer("adam", 0.1, 0.9), "method"),
+        (lambda: verdicts.overshoot([0.1], [1.0]), "momentum"),
+        (lambda: verdicts.nesterov_share([0.5], [0.1], [0.5]), "kappa"),
+        (lambda: verdicts.steps_to_reach(problems.double_well(), "nesterov", [[0.1]], [0.5], steps=5, tol=1e-3), "lr and momentum"),
+        (lambda: verdicts.steps_to_reach(problems.double_well(), "nesterov", [0.1], [0.5], steps=5, tol=1e-3, measure="loss"), "measure"),
+        (lambda: verdicts.expected_sq_error("gd", [1.0, 2.0], [1.0], [0.1], [0.0], steps=5), "eigenvalues and start"),
+        (lambda: verdicts.noisy_steps("gd", [1.0], [1.0], [0.1], [0.0], [-0.1], steps=5, target=1e-3), "sigmas"),
+    ],
+)
+def test_bad_input_is_a_value_error_that_names_the_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
