@@ -18,6 +18,7 @@ ALLOWED = {
     "run": {"_checks", "_recycle", "problems", "optimizers"},
     "theory": {"_checks", "problems", "optimizers", "run"},
     "plotting": {"_checks", "problems", "optimizers", "run"},
+    "verdicts": {"_checks", "problems", "optimizers", "run", "theory"},
     "widgets": {"_checks", "problems", "optimizers", "run", "theory", "plotting"},
     "adaptive": {"_checks", "optimizers"},
     "mlp": {"_checks", "optimizers", "run"},

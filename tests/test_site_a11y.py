@@ -17,7 +17,7 @@ import pathlib
 
 import pytest
 
-from test_site_browser import SITE, WIDGET_VIEW, _open, _pages, browser_context, server  # noqa: F401 (fixtures)
+from test_site_browser import SITE, WIDGET_VIEW, _open, _pages, browser, browser_context, server  # noqa: F401 (fixtures)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"

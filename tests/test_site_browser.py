@@ -3,20 +3,23 @@
 `make test` builds the book first and `scripts/ensure_browser.sh` makes sure a Chromium exists.
 The site in ``_build/html`` is served on 127.0.0.1 and driven with Playwright through the system's
 Chromium (``executable_path``; ``playwright install`` is not used). Every request to another host
-is blocked and counted: the site must not need the network. Screenshots of the widget pages are
-saved in ``_build/screenshots/`` for a human to look at.
+is blocked and counted: the site must not need the network. Every page is opened at 1280 px and
+at a 390 px phone width; any console error or warning fails (there is no allow-list), and so does
+anything that reaches past the screen edge or is cut off. Full-page screenshots of every page at
+both widths, and of every widget, are saved in ``_build/screenshots/`` for a human to look at.
 """
 
 from __future__ import annotations
 
 import functools
+import html as html_lib
 import http.server
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
-import tempfile
 import threading
 import urllib.parse
 
@@ -35,16 +38,6 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-
-# Errors the toolchain emits on every page that the book cannot remove. Exact messages only.
-ALLOWED_ERRORS = {
-    # jupyter-book 1 / sphinx-thebe put the same inline `const THEBE_JS_URL` script on each page
-    # twice; the second copy throws. Harmless: thebe (live code) is switched off in _config.yml.
-    "Identifier 'THEBE_JS_URL' has already been declared",
-    # pydata-sphinx-theme logs this on first load when no theme mode is stored in localStorage
-    # yet (a fresh browser profile); the theme then falls back to "auto", as intended.
-    "Got invalid theme mode: . Resetting to auto.",
-}
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -85,43 +78,67 @@ def server():
     httpd.server_close()
 
 
+def _block_other_hosts(context):
+    """Abort and count every request that leaves 127.0.0.1: the site must not need the network."""
+    blocked: list[str] = []
+
+    def route(r):
+        host = urllib.parse.urlsplit(r.request.url).hostname
+        if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", None):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    context.blocked = blocked
+    return context
+
+
 @pytest.fixture(scope="module")
-def browser_context():
+def browser():
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="nag-chromium-") as profile, sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=_chromium(), headless=True, args=CHROMIUM_FLAGS, viewport={"width": 1100, "height": 900}
-        )
-        blocked: list[str] = []
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
 
-        def route(r):
-            host = urllib.parse.urlsplit(r.request.url).hostname
-            if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", None):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
 
-        context.route("**/*", route)
-        context.blocked = blocked
-        yield context
-        context.close()
+@pytest.fixture(scope="module")
+def browser_context(browser):
+    context = _block_other_hosts(browser.new_context(viewport={"width": 1100, "height": 900}))
+    yield context
+    context.close()
+
+
+# A laptop and a phone (CSS pixels; the phone has a high-density screen, as most do).
+SCREENS = {"1280": dict(viewport={"width": 1280, "height": 900}), "390": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True)}
+
+
+@pytest.fixture(scope="module", params=sorted(SCREENS))
+def screen(request, browser):
+    """A fresh browser context (empty local storage, as for a first-time reader) per screen width."""
+    context = _block_other_hosts(browser.new_context(**SCREENS[request.param]))
+    context.width = request.param
+    yield context
+    context.close()
 
 
 class PageLog:
-    """Console errors, page errors and failed local requests of one page."""
+    """Console errors and warnings, page errors and failed local requests of one page."""
 
     def __init__(self, page):
         self.errors: list[str] = []
         self.failed: list[str] = []
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("console", lambda m: m.type in ("error", "warning") and self.errors.append(f"{m.type}: {m.text}"))
         page.on("pageerror", lambda e: self.errors.append(str(e.message if hasattr(e, "message") else e)))
         page.on("requestfailed", lambda r: "127.0.0.1" in r.url and self.failed.append(f"{r.url} {r.failure}"))
         page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} HTTP {r.status}"))
 
     def unexpected(self) -> list[str]:
-        return [e for e in self.errors if not any(a in e for a in ALLOWED_ERRORS)]
+        """Every console error and warning: the site has none, so there is no allow-list."""
+        return list(self.errors)
 
 
 def _open(context, url):
@@ -132,19 +149,98 @@ def _open(context, url):
     return page, log
 
 
+# Wait until the page is finished: fonts, MathJax typesetting, and every widget rendered by the
+# widget manager (a .widget-subarea with some height), whatever the widget draws inside it.
+_SETTLED = """async (widgets) => {
+  await document.fonts.ready;
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
+  const rendered = () => [...document.querySelectorAll('.widget-subarea')].filter((a) => a.getBoundingClientRect().height > 40).length;
+  const t0 = performance.now();
+  while (rendered() < widgets && performance.now() - t0 < 20000) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  return rendered();
+}"""
+
+
+# Every visible element that reaches past the left or right edge of the viewport (after clipping by
+# its ancestors), and every element that a clipping ancestor cuts off sideways. Only code and printed
+# output (<pre>) may scroll sideways: there the cut line of code is the cue. Text, equations,
+# tables, figures and widgets must fit.
+_OVERFLOW = """() => {
+  const vw = document.documentElement.clientWidth;
+  const describe = (el) => {
+    const cls = typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+    const text = (el.innerText || el.getAttribute('alt') || el.getAttribute('aria-label') || '').trim().replace(/\\s+/g, ' ').slice(0, 50);
+    return `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls.slice(0, 60)} "${text}"`;
+  };
+  const past = [], cut = new Map(), clipping = new Map();
+  // the ancestors that clip sideways, each looked up once
+  const clipRect = (a) => {
+    if (!clipping.has(a)) clipping.set(a, getComputedStyle(a).overflowX === 'visible' ? null : a.getBoundingClientRect());
+    return clipping.get(a);
+  };
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.closest('[hidden], dialog:not([open]), mjx-assistive-mml, pre, div.highlight')) continue;
+    const cs = getComputedStyle(el);
+    if (cs.visibility === 'hidden' || cs.display === 'contents') continue;
+    const r = el.getBoundingClientRect();
+    if (r.width < 2 || r.height < 2) continue;
+    let left = r.left, right = r.right;
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const ra = clipRect(a);
+      if (ra === null) continue;
+      if (r.left < ra.left - 2 || r.right > ra.right + 2) {
+        if (!cut.has(a)) cut.set(a, `${describe(a)} cuts off ${describe(el)} (${Math.round(r.left)}..${Math.round(r.right)} px in ${Math.round(ra.left)}..${Math.round(ra.right)} px)`);
+      }
+      left = Math.max(left, ra.left); right = Math.min(right, ra.right);
+    }
+    if (right - left >= 2 && (left < -1 || right > vw + 1)) past.push(`${describe(el)} spans ${Math.round(left)}..${Math.round(right)} px`);
+  }
+  const page = document.documentElement.scrollWidth > vw + 1 ? [`the page scrolls sideways: ${document.documentElement.scrollWidth} > ${vw} px`] : [];
+  return {past: page.concat(past), cut: [...cut.values()]};
+}"""
+
+
 @pytest.mark.parametrize("name", _pages())
-def test_page_loads_offline_without_errors(server, browser_context, name):
-    before = len(browser_context.blocked)
-    page, log = _open(browser_context, f"{server}/{name}")
+def test_page_is_clean_and_fits_the_screen(server, screen, name):
+    """At 1280 and 390 px: no console error or warning, no request leaves the site, nothing overflows."""
+    before = len(screen.blocked)
+    page, log = _open(screen, f"{server}/{name}")
     try:
         html = (SITE / name).read_text()
         if 'class="math' in html:
             page.wait_for_selector("mjx-container", state="attached", timeout=15000)
-        assert not log.unexpected(), f"{name}: console or page errors {log.unexpected()}"
+        widgets = html.count(WIDGET_VIEW)
+        assert page.evaluate(_SETTLED, widgets) >= widgets, f"{name}: not every widget was rendered"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name.replace('/', '_').removesuffix('.html')}_{screen.width}.png"), full_page=True)
+        overflow = page.evaluate(_OVERFLOW)
+        assert not log.unexpected(), f"{name} at {screen.width} px: console errors or warnings {log.unexpected()}"
         assert not log.failed, f"{name}: failed local requests {log.failed}"
-        assert browser_context.blocked[before:] == [], f"{name}: requests to other hosts {browser_context.blocked[before:]}"
+        assert screen.blocked[before:] == [], f"{name}: requests to other hosts {screen.blocked[before:]}"
+        assert not overflow["past"], f"{name} at {screen.width} px: elements reach past the screen edge {overflow['past'][:12]}"
+        assert not overflow["cut"], f"{name} at {screen.width} px: content cut off without a cue {overflow['cut'][:12]}"
     finally:
         page.close()
+
+
+def _text(fragment: str) -> str:
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
+
+
+def test_bibliography_labels_match_the_citations_in_the_text():
+    """A reader who sees "(Bottou et al., 2018)" finds an entry labelled exactly that; titles show no raw TeX."""
+    if not (SITE / "bibliography.html").exists():
+        pytest.fail(f"{SITE} has no built site; run `make book` first (make test does)")
+    bib = (SITE / "bibliography.html").read_text()
+    labels = {_text(m) for m in re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span class="fn-bracket">\]', bib)}
+    cited = {_text(m) for page in _pages() for m in re.findall(r'<span class="bibtex-citation"[^>]*>\[<a [^>]*>(.*?)</a>', (SITE / page).read_text())}
+    assert len(cited) > 10 and len(labels) >= len(cited)
+    assert cited <= labels, f"citations without a matching bibliography label: {sorted(cited - labels)}"
+    entries = [_text(m) for m in re.findall(r'<div class="citation"[^>]*>(.*?)</div>', bib, flags=re.S)]
+    assert entries and not [e for e in entries if "$" in e or "\\" in e], "raw TeX in a bibliography entry"
 
 
 WIDGET_PAGES = [n for n in _pages() if WIDGET_VIEW in (SITE / n).read_text()] if SITE.exists() else []
