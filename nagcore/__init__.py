@@ -5,8 +5,9 @@ The engine behind the book. Imports flow one way::
     problems, optimizers (numpy only)  ->  run  ->  theory
                                            run  ->  plotting (matplotlib)  ->  widgets (anywidget)
 
-``plotting``, ``theory`` and ``widgets`` are loaded on first use, so ``import nagcore`` needs
-only numpy and changes no global state.
+``plotting``, ``theory`` and ``widgets`` are loaded on first use, and so are ``restart`` (adaptive
+restart), ``ode`` (the continuous-time view) and ``pep`` (worst cases by performance estimation,
+which imports PEPit and cvxpy); so ``import nagcore`` needs only numpy and changes no global state.
 
 Example:
   >>> import numpy as np, nagcore
@@ -37,7 +38,7 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-_LAZY = ("plotting", "theory", "widgets")
+_LAZY = ("ode", "pep", "plotting", "restart", "theory", "widgets")
 
 
 def __getattr__(name):

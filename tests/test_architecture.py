@@ -18,12 +18,17 @@ ALLOWED = {
     "theory": {"_checks", "problems", "optimizers", "run"},
     "plotting": {"_checks", "problems", "optimizers", "run"},
     "widgets": {"_checks", "problems", "optimizers", "run", "theory", "plotting"},
+    "restart": {"_checks", "optimizers"},
+    "ode": {"_checks", "problems"},
+    "pep": {"_checks"},
 }
 THIRD_PARTY = {
     "matplotlib": {"plotting", "widgets"},
     "anywidget": {"widgets"},
     "ipywidgets": {"widgets"},
     "traitlets": {"widgets"},
+    "PEPit": {"pep"},
+    "cvxpy": {"pep"},
 }
 
 
@@ -66,6 +71,7 @@ def test_import_is_light_and_has_no_side_effects():
     code = (
         "import sys, nagcore; "
         "assert 'matplotlib' not in sys.modules, 'import nagcore pulled in matplotlib'; "
+        "assert 'cvxpy' not in sys.modules and 'PEPit' not in sys.modules, 'import nagcore pulled in PEPit'; "
         "import matplotlib as mpl; before = dict(mpl.rcParams); "
         "from nagcore import plotting; "
         "assert dict(mpl.rcParams) == before, 'importing plotting changed rcParams'; "
