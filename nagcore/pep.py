@@ -57,6 +57,8 @@ MEASURES = ("f", "dist")
 #: Clarabel's absolute and relative gap tolerances and its feasibility tolerance.
 TOLERANCE = 1e-8
 _ACCEPTED = ("optimal", "optimal_inaccurate")
+#: How far below the worst value the low-dimensional instance may be (PEPit's default is 1e-4).
+_REDUCTION_TOLERANCE = 1e-6
 _PACKAGES = ("PEPit", "cvxpy", "clarabel", "numpy")
 
 
@@ -69,7 +71,7 @@ class Instance(NamedTuple):
 
     The coordinates are the principal axes of the points and gradients, keeping the axes whose
     singular value is above ``1e-3`` times the largest (the heuristic that finds a low-dimensional
-    worst case stops within 1e-4 of the worst value, so smaller axes are solver noise).
+    worst case stops within 1e-6 of the worst value, so smaller axes are solver noise).
 
     Attributes:
       x: iterates :math:`\theta_0, \dots, \theta_n`, shape ``(n + 1, d)``.
@@ -249,7 +251,8 @@ def _run_solver(problem, method, lr, L, mu, steps, options, heuristic):
         with warnings.catch_warnings():
             # cvxpy warns on "optimal_inaccurate"; the status is checked and reported below instead
             warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
-            value = problem.solve(wrapper="cvxpy", verbose=0, dimension_reduction_heuristic=heuristic, **options)
+            value = problem.solve(wrapper="cvxpy", verbose=0, dimension_reduction_heuristic=heuristic,
+                                  tol_dimension_reduction=_REDUCTION_TOLERANCE, **options)
     except cvxpy.error.SolverError as error:
         raise SolverFailure(f"Clarabel failed on {where}: {error}") from None
     status = problem.wrapper.prob.status
