@@ -24,6 +24,8 @@ bound attained by the returned instance) is kept beside it. Values above about 1
 badly scaled programs and deserve suspicion.
 
 PEPit and cvxpy are imported on first use, so ``import nagcore`` stays numpy-only.
+:func:`random_member` draws members of the same classes (numpy only), to sample against the
+computed worst case and to check proofs about the class on functions that are not quadratics.
 
 References:
   Drori and Teboulle (2014), Performance of first-order methods for smooth convex minimization: a novel approach.
@@ -38,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import os
 import pathlib
 import warnings
 from typing import NamedTuple, Optional, Union
@@ -45,8 +48,10 @@ from typing import NamedTuple, Optional, Union
 import numpy as np
 
 from nagcore import _checks
+from nagcore.problems import Problem
 
-__all__ = ["METHODS", "MEASURES", "TOLERANCE", "Instance", "WorstCase", "SolverFailure", "solve", "worst_case"]
+__all__ = ["METHODS", "MEASURES", "TOLERANCE", "Instance", "WorstCase", "SolverFailure", "solve", "worst_case",
+           "cache_dir", "random_member"]
 
 Array = np.ndarray
 
@@ -146,10 +151,10 @@ def solve(method, lr, momentum=0.0, *, L=1.0, mu=0.0, steps, measure="f", instan
       method, lr, momentum, L, mu, steps, measure: as in :func:`worst_case`.
       instance: also solve PEPit's trace-minimisation problem, which looks for a worst case of
         low dimension, and return its data as an :class:`Instance`.
-      cache: a directory. A result is stored there as JSON under a key made of every argument,
-        the solver settings, this module's source and the versions of PEPit, cvxpy, Clarabel and
-        numpy; a later call with the same key reads it instead of solving (and does not import
-        PEPit). ``None`` (the default) always solves.
+      cache: a directory (for example :func:`cache_dir`). A result is stored there as JSON under
+        a key made of every argument, the solver settings, this module's source and the versions
+        of PEPit, cvxpy, Clarabel and numpy; a later call with the same key reads it instead of
+        solving (and does not import PEPit). ``None`` (the default) always solves.
 
     Example:
       >>> wc = solve("gradient_descent", lr=1.0, mu=0.1, steps=2, measure="dist")
@@ -166,8 +171,73 @@ def solve(method, lr, momentum=0.0, *, L=1.0, mu=0.0, steps, measure="f", instan
     result = _solve(**spec, instance=bool(instance))
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(_to_json(result)))
+        partial = path.with_name(f"{path.stem}.{os.getpid()}.tmp")  # readers never see half a file
+        partial.write_text(json.dumps(_to_json(result)))
+        os.replace(partial, path)
     return result
+
+
+def cache_dir() -> pathlib.Path:
+    """The directory the book caches solved programs in, whatever the working directory.
+
+    ``_build/pep-cache`` of the source checkout that ``nagcore`` is imported from (the
+    repository, after ``pip install -e .``; ``make clean`` empties it); when ``nagcore`` is
+    installed elsewhere, ``nagcore/pep`` in the user's cache directory (``$XDG_CACHE_HOME``,
+    by default ``~/.cache``). Nothing is created until :func:`solve` writes a result.
+    """
+    checkout = pathlib.Path(__file__).resolve().parents[1]
+    if (checkout / "_toc.yml").is_file() and (checkout / "nagcore").is_dir():
+        return checkout / "_build" / "pep-cache"
+    return pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "nagcore" / "pep"
+
+
+def random_member(rng: np.random.Generator, dim: int = 4, terms: int = 6, mu: float = 0.0) -> Problem:
+    r"""A random function of :math:`\mathcal F_{\mu,L}` that is not a quadratic anywhere, with known minimiser.
+
+    .. math:: f(x) = \sum_{i=1}^{m} c_i \log\cosh\big(a_i^\top(x - x^\star)\big) + \frac\mu2\lVert x - x^\star\rVert^2
+
+    with :math:`a_i` standard normal, :math:`c_i` uniform in :math:`[0.1, 1]` and :math:`x^\star`
+    standard normal. Each term is convex with curvature between 0 and :math:`c_i\lVert a_i\rVert^2`
+    along :math:`a_i`, steepest at :math:`x^\star`; so ``f`` is :math:`\mu`-strongly convex and
+    :math:`L`-smooth with :math:`L = \lambda_{\max}(\sum_i c_i a_i a_i^\top) + \mu`, and
+    :math:`f^\star = f(x^\star) = 0`. Far from :math:`x^\star` it is nearly linear.
+
+    Args:
+      rng: a numpy ``Generator`` (every number is drawn from it).
+      dim: dimension ``d >= 1``.
+      terms: number of log-cosh ridges ``m >= 1``.
+      mu: strong convexity constant, >= 0.
+
+    Returns:
+      A :class:`~nagcore.problems.Problem` named ``"log-cosh"``, with ``x0`` at a normal offset of
+      scale 3 from ``x_star``.
+
+    Example:
+      >>> p = random_member(np.random.default_rng(0), mu=0.1)
+      >>> float(p.f(p.x_star)), bool(np.all(p.grad(p.x_star) == 0)), p.mu <= p.L
+      (0.0, True, True)
+    """
+    dim, terms = _checks.count("dim", dim, minimum=1), _checks.count("terms", terms, minimum=1)
+    mu = float(mu)
+    if not np.isfinite(mu) or mu < 0:
+        raise ValueError(f"mu must be finite and >= 0, got {mu!r}")
+    A = rng.normal(size=(terms, dim))
+    c = rng.uniform(0.1, 1.0, size=terms)
+    x_star = rng.normal(size=dim)
+    L = float(np.linalg.eigvalsh(A.T @ (c[:, None] * A))[-1]) + mu
+
+    def f(x):
+        u = (x - x_star) @ A.T
+        ridges = np.logaddexp(u, -u) - np.log(2.0)  # log cosh u, without overflow
+        return np.sum(c * ridges, axis=-1) + 0.5 * mu * np.sum((x - x_star) ** 2, axis=-1)
+
+    def grad(x):
+        return (c * np.tanh((x - x_star) @ A.T)) @ A + mu * (x - x_star)
+
+    x0 = x_star + 3.0 * rng.normal(size=dim)
+    radius = 1.3 * float(np.max(np.abs(x0 - x_star)))
+    bounds = np.stack([x_star - radius, x_star + radius], axis=-1)
+    return Problem(f, grad, x_star, L, mu, "log-cosh", x0, bounds)
 
 
 def _validate(method, lr, momentum, L, mu, steps, measure) -> dict:

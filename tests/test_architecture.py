@@ -20,7 +20,7 @@ ALLOWED = {
     "widgets": {"_checks", "problems", "optimizers", "run", "theory", "plotting"},
     "restart": {"_checks", "optimizers"},
     "ode": {"_checks", "problems"},
-    "pep": {"_checks"},
+    "pep": {"_checks", "problems"},
 }
 THIRD_PARTY = {
     "matplotlib": {"plotting", "widgets"},

@@ -5,6 +5,7 @@ Tolerances: Clarabel stops at duality gaps of 1e-8 (absolute and relative), so v
 with rtol 1e-5 and atol 1e-8.
 """
 
+import pathlib
 import subprocess
 import sys
 import types
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 import nagcore
-from nagcore import pep, problems, theory
+from nagcore import pep, theory
 from nagcore.restart import schedule
 
 from conftest import PROBLEMS
@@ -142,21 +143,24 @@ def test_no_nagcore_problem_beats_the_worst_case(name):
             assert sampled.max() <= bound * (1 + RTOL) + 1e-12, (method, measure, sampled.max(), bound)
 
 
-def _log_cosh(rng, dim, terms, mu):
-    """f(x) = sum_i c_i log cosh(a_i . (x - x*)) + mu/2 |x - x*|^2: convex, L-smooth, minimiser x*."""
-    A = rng.normal(size=(terms, dim))
-    c = rng.uniform(0.1, 1.0, size=terms)
-    x_star = rng.normal(size=dim)
-    L = np.linalg.eigvalsh(A.T @ (c[:, None] * A))[-1] + mu
-
-    def f(x):
-        u = (x - x_star) @ A.T
-        return np.sum(c * (np.logaddexp(u, -u) - np.log(2.0)), axis=-1) + 0.5 * mu * np.sum((x - x_star) ** 2, axis=-1)
-
-    def grad(x):
-        return (c * np.tanh((x - x_star) @ A.T)) @ A + mu * (x - x_star)
-
-    return problems.Problem(f, grad, x_star, float(L), mu, "log-cosh", x_star + 1.0, np.zeros((dim, 2)))
+def test_random_members_are_smooth_convex_with_the_stated_constants():
+    """Finite-difference gradients and Hessians: 0 <= mu <= curvature <= L, the top attained at x*."""
+    rng = np.random.default_rng(4)
+    h = 1e-5
+    for mu in (0.0, 0.3):
+        p = pep.random_member(rng, dim=3, terms=5, mu=mu)
+        assert p.f_star == 0.0 and np.all(p.grad(p.x_star) == 0)
+        for x in [p.x_star, p.x0, *(p.x_star + 4 * rng.normal(size=(5, 3)))]:
+            eye = np.eye(3)
+            fd = [(p.f(x + h * e) - p.f(x - h * e)) / (2 * h) for e in eye]
+            np.testing.assert_allclose(fd, p.grad(x), rtol=1e-6, atol=1e-8)
+            hess = np.array([(p.grad(x + h * e) - p.grad(x - h * e)) / (2 * h) for e in eye])
+            curvatures = np.linalg.eigvalsh((hess + hess.T) / 2)
+            assert mu - 1e-6 <= curvatures[0] and curvatures[-1] <= p.L + 1e-6
+            if x is p.x_star:
+                assert curvatures[-1] == pytest.approx(p.L, rel=1e-6)
+    with pytest.raises(ValueError, match="^mu "):
+        pep.random_member(rng, mu=-1.0)
 
 
 def test_random_smooth_convex_functions_stay_under_the_worst_case():
@@ -164,7 +168,7 @@ def test_random_smooth_convex_functions_stay_under_the_worst_case():
     n = 4
     for trial in range(12):
         mu = 0.0 if trial % 2 else 0.05
-        p = _log_cosh(rng, dim=3, terms=5, mu=mu)
+        p = pep.random_member(rng, dim=3, terms=5, mu=mu)
         mu_class = mu / p.L  # normalise to L = 1 by scaling f; iterates with lr = 1/L are unchanged
         starts = p.x_star + rng.normal(size=(30, 3)) * rng.uniform(0.1, 10.0, size=(30, 1))
         r2 = np.sum((starts - p.x_star) ** 2, axis=-1)
@@ -222,6 +226,21 @@ def test_cache_returns_the_stored_result_without_solving(tmp_path, monkeypatch):
     assert pep.solve("nesterov", 0.5, 0.5, mu=0.1, steps=3, cache=tmp_path) == first
     with pytest.raises(AssertionError, match="solved again"):
         pep.solve("nesterov", 0.5, 0.5, mu=0.1, steps=4, cache=tmp_path)  # another key
+
+
+def test_cache_dir_is_the_checkouts_build_folder_from_any_working_directory(tmp_path):
+    root = pathlib.Path(__file__).resolve().parents[1]
+    code = "from nagcore import pep; print(pep.cache_dir())"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(root / "_build" / "pep-cache")
+
+
+def test_cache_dir_outside_a_checkout_is_the_users_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(pep, "__file__", str(tmp_path / "site-packages" / "nagcore" / "pep.py"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert pep.cache_dir() == tmp_path / "cache" / "nagcore" / "pep"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert pep.cache_dir() == pathlib.Path.home() / ".cache" / "nagcore" / "pep"
 
 
 def _fake_problem(status, value):
