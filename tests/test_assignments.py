@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 
 import nbformat
 import pytest
@@ -37,7 +38,25 @@ POINTS = {
     "hw02_momentum": {"q1": 3, "q2": 2},
     "hw03_nesterov": {"q1": 4, "q2": 2},
     "hw04_rates": {"q1": 3, "q2": 3, "q3": 2},
+    "hw05_beyond_quadratics": {"q1": 4, "q2": 2},
 }
+
+# hw05: steps that hand the work to nagcore.restart where a check of the step's globals would
+# not see it. Each replaces the solution's first line and keeps the solution, renamed.
+SIGNATURE = "def restart_step(theta, velocity, grad, lr, momentum):\n"
+RESTART_DEF = SIGNATURE + '    """'
+BY_HAND = RESTART_DEF.replace("restart_step", "by_hand")
+VIA = ("    opt = {}(lr, momentum)\n"
+       "    theta, state = opt.step(grad, theta, opt.init(theta)._replace(velocity=velocity))\n"
+       "    return theta, state.velocity\n")
+VIA_DEFAULT = ("def restart_step(theta, velocity, grad, lr, momentum, make=nagcore.restart.nesterov_restart):\n"
+               + VIA.format("make") + "\n\n" + BY_HAND)
+VIA_IMPORTLIB = ("def closure():\n"
+                 "    import importlib\n"
+                 "    factory = getattr(importlib.import_module('nag' + 'core.restart'), 'nesterov_' + 'restart')\n\n"
+                 "    def restart_step(theta, velocity, grad, lr, momentum):\n"
+                 + textwrap.indent(VIA.format("factory"), "    ")
+                 + "\n    return restart_step\n\n\nrestart_step = closure()\n\n\n" + BY_HAND)
 
 # (assignment, question, mistake, solution code, wrong code, points the question keeps).
 # Code questions are all-or-nothing, so a wrong step keeps 0 points. A numeric question gives
@@ -80,6 +99,25 @@ WRONG = [
      "steps_hb = steps_for(rate_hb)", "steps_hb = int(np.log(1e-6) / np.log(rate_hb))", 2),
     ("hw04_rates", "q3", "growth factor upside down",
      "growth_nag = nag_big / steps_nag", "growth_nag = steps_nag / nag_big", 0),
+    ("hw05_beyond_quadratics", "q1", "restart test with the wrong sign",
+     "keepdims=True) < 0", "keepdims=True) > 0", 0),
+    ("hw05_beyond_quadratics", "q1", "a restart undoes the step instead of resetting the velocity",
+     "    theta = theta - velocity\n"
+     "    # the step -velocity goes uphill when g . velocity < 0; one test per row\n"
+     "    uphill = np.sum(g * velocity, axis=-1, keepdims=True) < 0\n"
+     "    velocity = np.where(uphill, 0.0, velocity)\n",
+     "    uphill = np.sum(g * velocity, axis=-1, keepdims=True) < 0\n"
+     "    theta = np.where(uphill, theta, theta - velocity)\n", 0),
+    ("hw05_beyond_quadratics", "q1", "one restart decision for the whole batch",
+     "np.sum(g * velocity, axis=-1, keepdims=True) < 0", "np.sum(g * velocity) < 0", 0),
+    ("hw05_beyond_quadratics", "q1", "calls nagcore through a default argument",
+     RESTART_DEF, VIA_DEFAULT, 0),
+    ("hw05_beyond_quadratics", "q1", "calls nagcore through importlib inside a closure",
+     RESTART_DEF, VIA_IMPORTLIB, 0),
+    ("hw05_beyond_quadratics", "q2", "worst case for a start at distance 1 (R^2 left out)",
+     "worst_gd = R**2 * pep", "worst_gd = pep", 1),
+    ("hw05_beyond_quadratics", "q2", "a constant momentum instead of the schedule",
+     "momenta = restart.schedule(np.arange(n))", "momenta = 0.9", 1),
 ]
 
 
@@ -241,7 +279,10 @@ def test_wrong_answer_loses_exactly_its_questions_points(graded, i):
 
 # Mistakes that only the hidden tests catch, by design; the public tests catch all the others.
 HIDDEN_ONLY = {"changes theta in place (only hidden tests see it)",
-               "calls nagcore instead of implementing the step"}
+               "calls nagcore instead of implementing the step",
+               "one restart decision for the whole batch",
+               "calls nagcore through a default argument",
+               "calls nagcore through importlib inside a closure"}
 
 
 def _public_tests_pass(student: pathlib.Path, submission: pathlib.Path, question: str) -> bool:
@@ -275,6 +316,33 @@ def test_public_tests_alone_catch_the_common_mistakes(built, wrong_notebooks, i)
     assert _public_tests_pass(_student(built, name), _solution(built, name), question)
     caught = not _public_tests_pass(_student(built, name), wrong_notebooks[i], question)
     assert caught == (mistake not in HIDDEN_ONLY), mistake
+
+
+ROUTES_TO_NAGCORE = {
+    "an alias imported at the top":
+        "from nagcore.restart import nesterov_restart as nr\n\n\n" + SIGNATURE + VIA.format("nr"),
+    "a step bound with functools.partial":
+        "import functools\n\n\n" + SIGNATURE
+        + "    opt = nagcore.restart.nesterov_restart(lr, momentum)\n"
+          "    step = functools.partial(opt.step, grad)\n"
+          "    theta, state = step(theta, opt.init(theta)._replace(velocity=velocity))\n"
+          "    return theta, state.velocity\n",
+    "switching the check off first":
+        "import sys\n\n\n" + SIGNATURE
+        + "    sys.setprofile(None)\n" + VIA.format("nagcore.restart.nesterov_restart"),
+}
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES_TO_NAGCORE))
+def test_hw05_sees_every_route_to_nagcore(route):
+    """The hidden "does not run nagcore" test of hw05, on more ways of calling it than are graded above."""
+    nb = nbformat.read(ROOT / "assignments" / "hw05_beyond_quadratics.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if "def test_restart_step_does_not_run_nagcore" in c.source]
+    tests, student = {}, {}
+    exec(cell.source, tests)
+    exec("import numpy as np\nimport nagcore\n\n" + ROUTES_TO_NAGCORE[route], student)
+    with pytest.raises(AssertionError, match="nagcore"):
+        tests["test_restart_step_does_not_run_nagcore"](student["restart_step"])
 
 
 def test_a_notebook_of_another_assignment_is_reported_not_graded(graded):
