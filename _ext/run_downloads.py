@@ -37,7 +37,8 @@ from sphinx.util.osutil import relative_uri
 BUNDLE_NAME = "rolling-downhill"
 BUNDLE_TEMPLATES = pathlib.Path(__file__).parent / "bundle"
 # What the chapters import, plus the kernel and the notebook interface; pinned from requirements.txt
-CHAPTER_ROOTS = ["numpy", "matplotlib", "anywidget", "ipywidgets", "ipykernel", "jupyterlab"]
+CHAPTER_ROOTS = ["numpy", "matplotlib", "anywidget", "ipywidgets", "ipykernel", "jupyterlab",
+                 "PEPit"]  # PEPit (with cvxpy and Clarabel): the worst cases of chapter 5
 ASSIGNMENT_ROOTS = ["otter-grader"]
 NOTEBOOKS_DIR = "notebooks"  # executed chapters in the site
 PDF_PATH = "downloads/rolling-downhill.pdf"  # in the site; run.md links the same path
