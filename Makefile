@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: book test browser vendor lab strip clean lock help assignments grade-demo pdf linkcheck
+.PHONY: book test browser vendor lab strip clean lock help assignments grade-demo pdf linkcheck bench mutants
 
 # Course assignments: instructor sources in assignments/, built by `otter assign` into
 # _build/assignments/<name>/ and copied to _build/assignments/student/<name>.ipynb (hand out)
@@ -23,6 +23,8 @@ help:
 	@echo "make grade-demo   grade three sample submissions (right, blank, wrong) of assignment 3"
 	@echo "make pdf    the whole book as one PDF, _build/pdf/rolling-downhill.pdf (needs Chromium)"
 	@echo "make linkcheck  check the external links of the book (needs the network; not part of make test)"
+	@echo "make bench  measure nagcore and the book (ratios) into bench/results.md (minutes; not part of make test)"
+	@echo "make mutants      mutation testing of nagcore with the fast unit tests (long; not part of make test)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -104,3 +106,17 @@ grade-demo: assignments
 
 clean:
 	rm -rf _build
+
+# Benchmarks (not part of `make test`): ratios measured in one run, written to bench/results.md.
+bench: $(STAMP) browser
+	$(BIN)/python bench/bench.py
+
+# Mutation testing (not part of `make test`). mutmut lives in its own environment, installed on first
+# use from bench/mutants-requirements.txt: its text UI needs markdown-it-py 4, the book's myst-parser 3.
+MUTANTS_VENV := .venv-mutants
+mutants:
+	@test -x $(MUTANTS_VENV)/bin/python || $(PYTHON) -m venv $(MUTANTS_VENV)
+	$(MUTANTS_VENV)/bin/python -m pip install --quiet -r bench/mutants-requirements.txt
+	rm -rf mutants
+	$(MUTANTS_VENV)/bin/mutmut run > /dev/null || true
+	$(MUTANTS_VENV)/bin/python bench/mutants_report.py $(MUTANTS_VENV)/bin/mutmut

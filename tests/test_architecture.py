@@ -14,13 +14,16 @@ ALLOWED = {
     "_checks": set(),
     "problems": {"_checks"},
     "optimizers": {"_checks"},
-    "run": {"_checks", "problems", "optimizers"},
+    "_recycle": set(),
+    "run": {"_checks", "_recycle", "problems", "optimizers"},
     "theory": {"_checks", "problems", "optimizers", "run"},
     "plotting": {"_checks", "problems", "optimizers", "run"},
     "widgets": {"_checks", "problems", "optimizers", "run", "theory", "plotting"},
     "restart": {"_checks", "optimizers"},
     "ode": {"_checks", "problems"},
     "pep": {"_checks", "problems"},
+    "adaptive": {"_checks", "optimizers"},
+    "mlp": {"_checks", "optimizers", "run"},
 }
 THIRD_PARTY = {
     "matplotlib": {"plotting", "widgets"},
@@ -29,6 +32,12 @@ THIRD_PARTY = {
     "traitlets": {"widgets"},
     "PEPit": {"pep"},
     "cvxpy": {"pep"},
+    "sklearn": {"mlp"},
+    # the frameworks are what nagcore is checked against, never what it is built on
+    "jax": set(),
+    "keras": set(),
+    "optax": set(),
+    "torch": set(),
 }
 
 

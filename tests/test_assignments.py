@@ -39,6 +39,7 @@ POINTS = {
     "hw03_nesterov": {"q1": 4, "q2": 2},
     "hw04_rates": {"q1": 3, "q2": 3, "q3": 2},
     "hw05_beyond_quadratics": {"q1": 4, "q2": 2},
+    "hw06_nag_in_practice": {"q1": 4, "q2": 2, "q3": 4},
 }
 
 # hw05: steps that hand the work to nagcore.restart where a check of the step's globals would
@@ -118,6 +119,31 @@ WRONG = [
      "worst_gd = R**2 * pep", "worst_gd = pep", 1),
     ("hw05_beyond_quadratics", "q2", "a constant momentum instead of the schedule",
      "momenta = restart.schedule(np.arange(n))", "momenta = 0.9", 1),
+    ("hw06_nag_in_practice", "q1", "the old buffer in the look-ahead step",
+     "buf = momentum * buf + g\n    params = params - lr * (g + momentum * buf)",
+     "params = params - lr * (g + momentum * buf)\n    buf = momentum * buf + g", 0),
+    ("hw06_nag_in_practice", "q1", "heavy ball's step on the stored parameters",
+     "params = params - lr * (g + momentum * buf)", "params = params - lr * buf", 0),
+    ("hw06_nag_in_practice", "q1", "learning rate inside the buffer (Keras's velocity)",
+     "buf = momentum * buf + g", "buf = momentum * buf + lr * g", 0),
+    ("hw06_nag_in_practice", "q1", "calls nagcore instead of implementing the step",
+     "    g = grad(params)\n    buf = momentum * buf + g\n    params = params - lr * (g + momentum * buf)\n",
+     "    theta, v = params + momentum * lr * buf, lr * buf\n"
+     "    opt = nagcore.nesterov(lr, momentum)\n"
+     "    theta, state = opt.step(grad, theta, nagcore.optimizers.VelocityState(v))\n"
+     "    params, buf = theta - momentum * state.velocity, state.velocity / lr\n", 0),
+    ("hw06_nag_in_practice", "q2", "kept the learning rate when raising the momentum",
+     "lr_099 = effective * (1 - 0.99)", "lr_099 = 0.1", 1),
+    ("hw06_nag_in_practice", "q3", "no bias correction",
+     "m_hat = m / (1 - b1**t)\n    s_hat = s / (1 - b2**t)", "m_hat = m\n    s_hat = s", 0),
+    ("hw06_nag_in_practice", "q3", "epsilon inside the square root",
+     "np.sqrt(s_hat) + eps", "np.sqrt(s_hat + eps)", 0),
+    ("hw06_nag_in_practice", "q3", "calls nagcore instead of implementing the step",
+     "    g = grad(theta)\n    m = b1 * m + (1 - b1) * g\n",
+     "    opt = nagcore.adam(lr, b1, b2, eps)\n"
+     "    theta, st = opt.step(grad, theta, nagcore.adaptive.AdamState(t - 1, m, s))\n"
+     "    return theta, st.mu, st.nu\n"
+     "    g = grad(theta)\n    m = b1 * m + (1 - b1) * g\n", 0),
 ]
 
 
