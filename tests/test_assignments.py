@@ -3,10 +3,11 @@
 Each assignment in assignments/ is built once per session with ``otter assign`` (which also runs
 the solutions against every public and hidden test and fails if one does not pass). Then the
 solutions, the blank student notebook and realistic wrong answers are graded without Docker by
-the guide's own command (assignments/grade_folder.py, i.e. ``otter.api.grade_submission``), one
+the guide's own command (assignments/grade_folder.py: each submission in its own sandbox), one
 folder per assignment, two at a time; one more submission goes through ``otter run``. Wrong
 answers are made from the solutions notebook by replacing one piece of solution code, so each
-one shows that the tests catch that mistake and only it.
+one shows that the tests catch that mistake and only it. Hostile submissions are in
+test_grading_sandbox.py.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 
 import nbformat
 import pytest
@@ -42,23 +42,6 @@ POINTS = {
     "hw06_nag_in_practice": {"q1": 4, "q2": 2, "q3": 4},
 }
 
-# hw05: steps that hand the work to nagcore.restart where a check of the step's globals would
-# not see it. Each replaces the solution's first line and keeps the solution, renamed.
-SIGNATURE = "def restart_step(theta, velocity, grad, lr, momentum):\n"
-RESTART_DEF = SIGNATURE + '    """'
-BY_HAND = RESTART_DEF.replace("restart_step", "by_hand")
-VIA = ("    opt = {}(lr, momentum)\n"
-       "    theta, state = opt.step(grad, theta, opt.init(theta)._replace(velocity=velocity))\n"
-       "    return theta, state.velocity\n")
-VIA_DEFAULT = ("def restart_step(theta, velocity, grad, lr, momentum, make=nagcore.restart.nesterov_restart):\n"
-               + VIA.format("make") + "\n\n" + BY_HAND)
-VIA_IMPORTLIB = ("def closure():\n"
-                 "    import importlib\n"
-                 "    factory = getattr(importlib.import_module('nag' + 'core.restart'), 'nesterov_' + 'restart')\n\n"
-                 "    def restart_step(theta, velocity, grad, lr, momentum):\n"
-                 + textwrap.indent(VIA.format("factory"), "    ")
-                 + "\n    return restart_step\n\n\nrestart_step = closure()\n\n\n" + BY_HAND)
-
 # (assignment, question, mistake, solution code, wrong code, points the question keeps).
 # Code questions are all-or-nothing, so a wrong step keeps 0 points. A numeric question gives
 # points per test; a wrong part fails its public and its hidden test.
@@ -70,6 +53,10 @@ WRONG = [
     ("hw01_gradient_descent", "q1", "calls nagcore instead of implementing the step",
      "return theta - lr * grad(theta)",
      "return nagcore.gradient_descent(lr).step(grad, theta, ())[0]", 0),
+    ("hw01_gradient_descent", "q1", "delegates to nagcore through importlib",
+     "return theta - lr * grad(theta)",
+     "opt = __import__('importlib').import_module('nagcore').gradient_descent(lr)\n"
+     "    return opt.step(grad, theta, opt.init(theta))[0]", 0),
     ("hw01_gradient_descent", "q2", "largest diagonal entry instead of largest eigenvalue",
      "2 / np.linalg.eigvalsh(A).max()", "2 / A.max()", 0),
     ("hw02_momentum", "q1", "momentum applied twice",
@@ -79,6 +66,13 @@ WRONG = [
     ("hw02_momentum", "q1", "PyTorch's buffer mixed with this book's velocity",
      "velocity = momentum * velocity + lr * grad(theta)\n    theta = theta - velocity",
      "velocity = momentum * velocity + grad(theta)\n    theta = theta - lr * velocity", 0),
+    ("hw02_momentum", "q1", "delegates to nagcore through a default argument",
+     "def heavy_ball_step(theta, velocity, grad, lr, momentum):\n",
+     "def heavy_ball_step(theta, velocity, grad, lr, momentum, _hb=nagcore.momentum):\n"
+     "    state = nagcore.optimizers.VelocityState(velocity)\n"
+     "    theta, state = _hb(lr, momentum).step(grad, theta, state)\n"
+     "    return theta, state.velocity\n\n\n"
+     "def unused(theta, velocity, grad, lr, momentum):\n", 0),
     ("hw02_momentum", "q2", "one gradient step instead of the terminal step",
      "terminal_step = lr * slope / (1 - momentum)", "terminal_step = lr * slope", 1),
     ("hw03_nesterov", "q1", "gradient at theta instead of the look-ahead point",
@@ -92,6 +86,16 @@ WRONG = [
      "    opt = nagcore.nesterov(lr, momentum)\n"
      "    theta, state = opt.step(grad, theta, nagcore.optimizers.VelocityState(velocity))\n"
      "    velocity = state.velocity\n", 0),
+    ("hw03_nesterov", "q1", "delegates to nagcore through a closure",
+     "def nesterov_step(theta, velocity, grad, lr, momentum):\n",
+     "def make_step(nag=nagcore.nesterov):\n"
+     "    def step(theta, velocity, grad, lr, momentum):\n"
+     "        state = nagcore.optimizers.VelocityState(velocity)\n"
+     "        theta, state = nag(lr, momentum).step(grad, theta, state)\n"
+     "        return theta, state.velocity\n"
+     "    return step\n\n\n"
+     "nesterov_step = make_step()\n\n\n"
+     "def unused(theta, velocity, grad, lr, momentum):\n", 0),
     ("hw03_nesterov", "q2", "largest distance from the minimum instead of the overshoot",
      "float(max(0.0, -nag.x.min()))", "float(np.abs(nag.x).max())", 0),
     ("hw04_rates", "q1", "heavy ball's momentum taken for its rate",
@@ -111,10 +115,21 @@ WRONG = [
      "    theta = np.where(uphill, theta, theta - velocity)\n", 0),
     ("hw05_beyond_quadratics", "q1", "one restart decision for the whole batch",
      "np.sum(g * velocity, axis=-1, keepdims=True) < 0", "np.sum(g * velocity) < 0", 0),
-    ("hw05_beyond_quadratics", "q1", "calls nagcore through a default argument",
-     RESTART_DEF, VIA_DEFAULT, 0),
-    ("hw05_beyond_quadratics", "q1", "calls nagcore through importlib inside a closure",
-     RESTART_DEF, VIA_IMPORTLIB, 0),
+    ("hw05_beyond_quadratics", "q1", "delegates to nagcore through a default argument",
+     "def restart_step(theta, velocity, grad, lr, momentum):\n",
+     "def restart_step(theta, velocity, grad, lr, momentum, make=nagcore.restart.nesterov_restart):\n"
+     "    opt = make(lr, momentum)\n"
+     "    theta, state = opt.step(grad, theta, opt.init(theta)._replace(velocity=velocity))\n"
+     "    return theta, state.velocity\n\n\n"
+     "def unused(theta, velocity, grad, lr, momentum):\n", 0),
+    ("hw05_beyond_quadratics", "q1", "delegates to nagcore through importlib",
+     "def restart_step(theta, velocity, grad, lr, momentum):\n",
+     "def restart_step(theta, velocity, grad, lr, momentum):\n"
+     "    module = __import__('importlib').import_module('nag' + 'core.restart')\n"
+     "    opt = getattr(module, 'nesterov_' + 'restart')(lr, momentum)\n"
+     "    theta, state = opt.step(grad, theta, opt.init(theta)._replace(velocity=velocity))\n"
+     "    return theta, state.velocity\n\n\n"
+     "def unused(theta, velocity, grad, lr, momentum):\n", 0),
     ("hw05_beyond_quadratics", "q2", "worst case for a start at distance 1 (R^2 left out)",
      "worst_gd = R**2 * pep", "worst_gd = pep", 1),
     ("hw05_beyond_quadratics", "q2", "a constant momentum instead of the schedule",
@@ -245,8 +260,8 @@ def graded(built, wrong_notebooks, tmp_path_factory):
         graded = {}
         with open(csv_path) as f:
             for row in csv.DictReader(f):
-                if row.get("error"):
-                    graded[keys[name, row["file"]]] = row["error"]
+                if row["status"] != "graded":
+                    graded[keys[name, row["file"]]] = row["status"]
                     continue
                 scores = {q: float(row[q]) for q in row if q.startswith("q") and row[q]}
                 graded[keys[name, row["file"]]] = scores
@@ -307,8 +322,9 @@ def test_wrong_answer_loses_exactly_its_questions_points(graded, i):
 HIDDEN_ONLY = {"changes theta in place (only hidden tests see it)",
                "calls nagcore instead of implementing the step",
                "one restart decision for the whole batch",
-               "calls nagcore through a default argument",
-               "calls nagcore through importlib inside a closure"}
+               "delegates to nagcore through importlib",
+               "delegates to nagcore through a default argument",
+               "delegates to nagcore through a closure"}
 
 
 def _public_tests_pass(student: pathlib.Path, submission: pathlib.Path, question: str) -> bool:
@@ -342,33 +358,6 @@ def test_public_tests_alone_catch_the_common_mistakes(built, wrong_notebooks, i)
     assert _public_tests_pass(_student(built, name), _solution(built, name), question)
     caught = not _public_tests_pass(_student(built, name), wrong_notebooks[i], question)
     assert caught == (mistake not in HIDDEN_ONLY), mistake
-
-
-ROUTES_TO_NAGCORE = {
-    "an alias imported at the top":
-        "from nagcore.restart import nesterov_restart as nr\n\n\n" + SIGNATURE + VIA.format("nr"),
-    "a step bound with functools.partial":
-        "import functools\n\n\n" + SIGNATURE
-        + "    opt = nagcore.restart.nesterov_restart(lr, momentum)\n"
-          "    step = functools.partial(opt.step, grad)\n"
-          "    theta, state = step(theta, opt.init(theta)._replace(velocity=velocity))\n"
-          "    return theta, state.velocity\n",
-    "switching the check off first":
-        "import sys\n\n\n" + SIGNATURE
-        + "    sys.setprofile(None)\n" + VIA.format("nagcore.restart.nesterov_restart"),
-}
-
-
-@pytest.mark.parametrize("route", sorted(ROUTES_TO_NAGCORE))
-def test_hw05_sees_every_route_to_nagcore(route):
-    """The hidden "does not run nagcore" test of hw05, on more ways of calling it than are graded above."""
-    nb = nbformat.read(ROOT / "assignments" / "hw05_beyond_quadratics.ipynb", as_version=4)
-    (cell,) = [c for c in nb.cells if "def test_restart_step_does_not_run_nagcore" in c.source]
-    tests, student = {}, {}
-    exec(cell.source, tests)
-    exec("import numpy as np\nimport nagcore\n\n" + ROUTES_TO_NAGCORE[route], student)
-    with pytest.raises(AssertionError, match="nagcore"):
-        tests["test_restart_step_does_not_run_nagcore"](student["restart_step"])
 
 
 def test_a_notebook_of_another_assignment_is_reported_not_graded(graded):
@@ -418,8 +407,10 @@ def _solution_and_hidden_text(master: pathlib.Path) -> list[str]:
                 public.append(line)
     public_text = "\n".join(public)
     secret = {re.sub(r"#\s*SOLUTION.*$", "", line).strip() for line in secret}
-    # keep distinctive lines only: not blank, not bare syntax, not also in the public part
-    return sorted(s for s in secret if len(s) > 12 and s not in public_text)
+    # keep distinctive lines only: not blank, not bare syntax, not an import (which gives nothing
+    # away, and which the instructor guide shows), not also in the public part
+    return sorted(s for s in secret if len(s) > 12 and not s.startswith(("import ", "from "))
+                  and s not in public_text)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -444,18 +435,18 @@ def test_grade_demo_prints_the_expected_scores():
     rows = {m[0]: m[1:] for m in re.findall(r"^(\w+)\.ipynb\s+(\S+)\s+(\S+)\s+(\S+)$", result.stdout, re.M)}
     assert rows == {"blank": ("0", "0", "0/6"), "right": ("4", "2", "6/6"), "wrong": ("0", "2", "2/6")}, result.stdout
     csv_text = (ROOT / "_build" / "grade-demo" / "grades.csv").read_text().splitlines()
-    assert csv_text[0] == "file,q1,q2,total,possible"
+    assert csv_text[0] == "file,q1,q2,total,possible,status,seconds"
     # the guide shows the command that make grade-demo runs, and the table it prints
     guide = (ROOT / "instructors.md").read_text()
     assert "make grade-demo" in guide
     shown = re.search(r"It prints:\n\n```text\n(.*?)```", guide, re.S).group(1).splitlines()
     printed = [line for line in result.stdout.splitlines() if line.startswith(("file ", "blank", "right", "wrong"))]
     assert shown == printed, "update the table in instructors.md"
-    command = re.search(r"```bash\n(\.venv/bin/python assignments/grade_folder\.py.*?)```", guide, re.S).group(1)
+    command = "make grade ASSIGNMENT=hw03_nesterov SUBMISSIONS="
+    assert command in guide
     makefile = (ROOT / "Makefile").read_text()
-    recipe = makefile[makefile.index("grade-demo:"):]
-    for arg in ("assignments/grade_folder.py", "_build/assignments/autograder/hw03_nesterov.zip", "-o"):
-        assert arg in command and arg in recipe
+    recipe = makefile[makefile.index("grade-demo:"):].split("\n\n")[0]
+    assert command.removeprefix("make ") in recipe, "make grade-demo runs the command the guide shows"
 
 
 def test_built_site_holds_no_solution_and_no_hidden_test(built):
