@@ -38,6 +38,7 @@ BUNDLE_NAME = "rolling-downhill"
 BUNDLE_TEMPLATES = pathlib.Path(__file__).parent / "bundle"
 # What the chapters import, plus the kernel and the notebook interface; pinned from requirements.txt
 CHAPTER_ROOTS = ["numpy", "matplotlib", "anywidget", "ipywidgets", "ipykernel", "jupyterlab",
+                 "PEPit",  # with cvxpy and Clarabel: the worst cases of chapter 5
                  "jax", "keras", "optax", "scikit-learn"]  # the frameworks chapter 6 runs
 ASSIGNMENT_ROOTS = ["otter-grader"]
 NOTEBOOKS_DIR = "notebooks"  # executed chapters in the site

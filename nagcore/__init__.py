@@ -6,9 +6,11 @@ The engine behind the book. Imports flow one way::
                                            run  ->  plotting (matplotlib)  ->  widgets (anywidget)
     optimizers  ->  adaptive (Adam, RMSprop, Nadam; numpy only)
     run  ->  mlp (a numpy network and scikit-learn's digits)
+    optimizers  ->  restart (adaptive restart);  problems  ->  ode, pep (PEPit and cvxpy)
 
-``plotting``, ``theory`` and ``widgets`` are loaded on first use, so ``import nagcore`` needs
-only numpy and changes no global state.
+``plotting``, ``theory`` and ``widgets`` are loaded on first use, and so are ``restart`` (adaptive
+restart), ``ode`` (the continuous-time view) and ``pep`` (worst cases by performance estimation,
+which imports PEPit and cvxpy); so ``import nagcore`` needs only numpy and changes no global state.
 
 Example:
   >>> import numpy as np, nagcore
@@ -43,7 +45,7 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-_LAZY = ("plotting", "theory", "widgets")
+_LAZY = ("ode", "pep", "plotting", "restart", "theory", "widgets")
 
 
 def __getattr__(name):

@@ -28,6 +28,7 @@ OPTIMIZERS = {
     "gradient_descent": lambda lr, mom: nagcore.gradient_descent(lr),
     "momentum": lambda lr, mom: nagcore.momentum(lr, mom),
     "nesterov": lambda lr, mom: nagcore.nesterov(lr, mom),
+    "restart": lambda lr, mom: nagcore.restart.nesterov_restart(lr, mom),
 }
 
 # Adam, RMSprop and Nadam take steps of about lr whatever the gradient's size, so the

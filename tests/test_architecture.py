@@ -20,6 +20,9 @@ ALLOWED = {
     "plotting": {"_checks", "problems", "optimizers", "run"},
     "verdicts": {"_checks", "problems", "optimizers", "run", "theory"},
     "widgets": {"_checks", "problems", "optimizers", "run", "theory", "plotting"},
+    "restart": {"_checks", "optimizers"},
+    "ode": {"_checks", "problems"},
+    "pep": {"_checks", "problems"},
     "adaptive": {"_checks", "optimizers"},
     "mlp": {"_checks", "optimizers", "run"},
     "grading": set(),
@@ -29,6 +32,8 @@ THIRD_PARTY = {
     "anywidget": {"widgets"},
     "ipywidgets": {"widgets"},
     "traitlets": {"widgets"},
+    "PEPit": {"pep"},
+    "cvxpy": {"pep"},
     "sklearn": {"mlp"},
     # the frameworks are what nagcore is checked against, never what it is built on
     "jax": set(),
@@ -77,6 +82,7 @@ def test_import_is_light_and_has_no_side_effects():
     code = (
         "import sys, nagcore; "
         "assert 'matplotlib' not in sys.modules, 'import nagcore pulled in matplotlib'; "
+        "assert 'cvxpy' not in sys.modules and 'PEPit' not in sys.modules, 'import nagcore pulled in PEPit'; "
         "import matplotlib as mpl; before = dict(mpl.rcParams); "
         "from nagcore import plotting; "
         "assert dict(mpl.rcParams) == before, 'importing plotting changed rcParams'; "

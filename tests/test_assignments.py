@@ -38,6 +38,7 @@ POINTS = {
     "hw02_momentum": {"q1": 3, "q2": 2},
     "hw03_nesterov": {"q1": 4, "q2": 2},
     "hw04_rates": {"q1": 3, "q2": 3, "q3": 2},
+    "hw05_beyond_quadratics": {"q1": 4, "q2": 2},
     "hw06_nag_in_practice": {"q1": 4, "q2": 2, "q3": 4},
 }
 
@@ -103,6 +104,36 @@ WRONG = [
      "steps_hb = steps_for(rate_hb)", "steps_hb = int(np.log(1e-6) / np.log(rate_hb))", 2),
     ("hw04_rates", "q3", "growth factor upside down",
      "growth_nag = nag_big / steps_nag", "growth_nag = steps_nag / nag_big", 0),
+    ("hw05_beyond_quadratics", "q1", "restart test with the wrong sign",
+     "keepdims=True) < 0", "keepdims=True) > 0", 0),
+    ("hw05_beyond_quadratics", "q1", "a restart undoes the step instead of resetting the velocity",
+     "    theta = theta - velocity\n"
+     "    # the step -velocity goes uphill when g . velocity < 0; one test per row\n"
+     "    uphill = np.sum(g * velocity, axis=-1, keepdims=True) < 0\n"
+     "    velocity = np.where(uphill, 0.0, velocity)\n",
+     "    uphill = np.sum(g * velocity, axis=-1, keepdims=True) < 0\n"
+     "    theta = np.where(uphill, theta, theta - velocity)\n", 0),
+    ("hw05_beyond_quadratics", "q1", "one restart decision for the whole batch",
+     "np.sum(g * velocity, axis=-1, keepdims=True) < 0", "np.sum(g * velocity) < 0", 0),
+    ("hw05_beyond_quadratics", "q1", "delegates to nagcore through a default argument",
+     "def restart_step(theta, velocity, grad, lr, momentum):\n",
+     "def restart_step(theta, velocity, grad, lr, momentum, make=nagcore.restart.nesterov_restart):\n"
+     "    opt = make(lr, momentum)\n"
+     "    theta, state = opt.step(grad, theta, opt.init(theta)._replace(velocity=velocity))\n"
+     "    return theta, state.velocity\n\n\n"
+     "def unused(theta, velocity, grad, lr, momentum):\n", 0),
+    ("hw05_beyond_quadratics", "q1", "delegates to nagcore through importlib",
+     "def restart_step(theta, velocity, grad, lr, momentum):\n",
+     "def restart_step(theta, velocity, grad, lr, momentum):\n"
+     "    module = __import__('importlib').import_module('nag' + 'core.restart')\n"
+     "    opt = getattr(module, 'nesterov_' + 'restart')(lr, momentum)\n"
+     "    theta, state = opt.step(grad, theta, opt.init(theta)._replace(velocity=velocity))\n"
+     "    return theta, state.velocity\n\n\n"
+     "def unused(theta, velocity, grad, lr, momentum):\n", 0),
+    ("hw05_beyond_quadratics", "q2", "worst case for a start at distance 1 (R^2 left out)",
+     "worst_gd = R**2 * pep", "worst_gd = pep", 1),
+    ("hw05_beyond_quadratics", "q2", "a constant momentum instead of the schedule",
+     "momenta = restart.schedule(np.arange(n))", "momenta = 0.9", 1),
     ("hw06_nag_in_practice", "q1", "the old buffer in the look-ahead step",
      "buf = momentum * buf + g\n    params = params - lr * (g + momentum * buf)",
      "params = params - lr * (g + momentum * buf)\n    buf = momentum * buf + g", 0),
@@ -290,6 +321,7 @@ def test_wrong_answer_loses_exactly_its_questions_points(graded, i):
 # Mistakes that only the hidden tests catch, by design; the public tests catch all the others.
 HIDDEN_ONLY = {"changes theta in place (only hidden tests see it)",
                "calls nagcore instead of implementing the step",
+               "one restart decision for the whole batch",
                "delegates to nagcore through importlib",
                "delegates to nagcore through a default argument",
                "delegates to nagcore through a closure"}
