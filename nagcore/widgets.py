@@ -316,7 +316,7 @@ class _Paths(Figure):
             slider("momentum", "momentum γ", min(momenta), max(momenta)),
             _step_slider(steps),
         ]
-        names = ["start θ₀"] if problem.dim == 1 else ["start, first coordinate", "start, second coordinate"]
+        names = ["start θ₀"] if problem.dim == 1 else ["start, θ₁", "start, θ₂"]
         sliders += [slider(f"start{i + 1}", name, *bounds[i]) for i, name in enumerate(names)]
         params = {
             "lr": _pick(lrs, start[0], "lr"),
@@ -409,10 +409,10 @@ class LookAhead(Figure):
         velocity = np.zeros(2) if velocity is None else np.asarray(velocity, dtype=float)
         reach = 0.5 * float(np.max(bounds[:, 1] - bounds[:, 0]))
         sliders = [
-            slider("theta1", "point θ, first coordinate", *bounds[0]),
-            slider("theta2", "point θ, second coordinate", *bounds[1]),
-            slider("v1", "velocity v, first coordinate", -reach, reach),
-            slider("v2", "velocity v, second coordinate", -reach, reach),
+            slider("theta1", "point θ₁", *bounds[0]),
+            slider("theta2", "point θ₂", *bounds[1]),
+            slider("v1", "velocity v₁", -reach, reach),
+            slider("v2", "velocity v₂", -reach, reach),
             slider("lr", "learning rate η", 0.02 / problem.L, 2.0 / problem.L),
             slider("momentum", "momentum γ", 0.0, 0.99),
         ]

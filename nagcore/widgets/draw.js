@@ -97,8 +97,10 @@ export function axes(ctx, m, { xlabel, ylabel, colors, xticks, yticks, xfmt = ti
   xs.forEach((t) => text(ctx, xl(t), m.x(t), box.y + box.h + 5, { color: colors.ink, px: 11, align: "center" }));
   ys.forEach((t) => text(ctx, yl(t), box.x - 6, m.y(t), { color: colors.ink, px: 11, align: "right", baseline: "middle" }));
   if (xlabel) text(ctx, xlabel, box.x + box.w / 2, box.y + box.h + 19, { color: colors.ink, px: 12, align: "center" });
-  if (ylabel) {
-    ctx.translate(box.x - 44, box.y + box.h / 2);
+  if (ylabel) { // left of the widest tick label
+    ctx.font = font(11);
+    const widest = Math.max(0, ...ys.map((t) => ctx.measureText(yl(t)).width));
+    ctx.translate(Math.max(8, box.x - widest - 16), box.y + box.h / 2);
     ctx.rotate(-Math.PI / 2);
     text(ctx, ylabel, 0, 0, { color: colors.ink, px: 12, align: "center", baseline: "middle" });
   }

@@ -81,8 +81,10 @@ function draw(ctx, v) {
   line(ctx, r, lam, data.curveRates.map((q) => Math.min(q, 10)), { color: colors[params.method], width: 2 });
   data.lambdas.forEach((l, i) => dot(ctx, r.x(l), r.y(data.rates[i]), i === data.worst ? 7 : 5, dirColor(i), colors.ink, i === data.worst ? 2.5 : 1));
   ctx.restore();
-  const w = data.worst;
-  text(ctx, data.rates[w] >= 1 ? "diverges" : "limits the rate", Math.min(r.x(data.lambdas[w]), rbox.x + rbox.w - 90), Math.max(rbox.y + 2, r.y(data.rates[w]) - 22), { color: colors.ink, px: 12, weight: "bold" });
+  const w = data.worst, wy = r.y(Math.min(data.rates[w], top));
+  const below = wy < rbox.y + rbox.h / 2;
+  text(ctx, data.rates[w] >= 1 ? "diverges" : "limits the rate", Math.min(Math.max(r.x(data.lambdas[w]) - 10, rbox.x + 4), rbox.x + rbox.w - 96),
+    below ? wy + 10 : wy - 24, { color: colors.ink, px: 12, weight: "bold" });
   text(ctx, "ρ = 1", rbox.x + 4, r.y(1) - 16, { color: colors.accent, px: 11 });
 }
 

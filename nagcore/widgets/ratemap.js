@@ -174,7 +174,7 @@ function describe(v) {
   const fewest = METHODS.map((m) => `${spec.labels[m]} ${data.fewest[m].toFixed(1)}`).join(", ");
   const chosen = METHODS.map((m) => {
     const rho = data.chosen[m];
-    return `${spec.labels[m]} ${rho < 1 ? `${num(steps_per_decade(rho))} steps per ten-fold reduction` : "diverges"}`;
+    return `${spec.labels[m]} ${rho < 1 ? num(steps_per_decade(rho)) : "diverges"}`;
   }).join(", ");
   const status = `κ = ${num(params.kappa)}. Fewest steps per ten-fold error reduction on this grid: ${fewest}. `
     + `At the chosen ηL = ${num(params.lr)}, γ = ${num(params.momentum)}: ${chosen}.`;

@@ -55,8 +55,6 @@ function shown(s, v) {
 
 // ---------------------------------------------------------------- the figure
 
-let instances = 0;
-
 function element(tag, className, attributes = {}) {
   const e = document.createElement(tag);
   if (className) e.className = className;
@@ -65,7 +63,8 @@ function element(tag, className, attributes = {}) {
 }
 
 export function mount({ model, el }, figure) {
-  const uid = `nagw${++instances}`;
+  // radio groups need a page-wide unique name (each figure type is a module of its own)
+  const uid = `nagw-${Math.random().toString(36).slice(2, 10)}`;
   const spec = model.get("spec"), colors = model.get("colors");
   let params = { ...model.get("params") };
 

@@ -28,21 +28,22 @@ export function turns(xs, first, last) {
 }
 
 // What a run is doing at step k: "converging", "oscillating while it converges",
-// "stuck in a local minimum at θ = 0.838", "diverged at step 7", ...
+// "stuck in a local minimum at θ = 0.838", "diverged at step 7", ... judged on the last 10 steps.
 export function behaviour(run, problem, k) {
   const d = run.diverged_at;
   if (d >= 0 && k >= d) return `diverged at step ${d}`;
   if (k === 0) return d >= 0 ? `at the start; it diverges at step ${d}` : "at the start";
-  const xs = run.x, x_star = problem.x_star;
-  const err0 = distance(xs[0], x_star), err = distance(xs[k], x_star);
-  const back = Math.max(0, k - 10), before = distance(xs[back], x_star);
-  const oscillating = turns(xs, back, k) >= 2;
+  const xs = run.x;
+  const errors = xs.slice(0, k + 1).map((x) => distance(x, problem.x_star));
+  const recent = errors.slice(Math.max(0, k - 10)); // the last 10 steps
+  const earlier = k >= 20 ? errors.slice(k - 20, k - 9) : null; // the 10 before
+  const rises = recent.filter((e, j) => j > 0 && e > recent[j - 1]).length;
+  const oscillating = rises >= 2 || turns(xs, Math.max(0, k - 10), k) >= 2;
+  const shrinking = earlier ? Math.max(...recent) < Math.max(...earlier) : errors[k] < errors[0];
+  if (d >= 0) return `${oscillating ? "swinging further out" : "moving away"}; it diverges at step ${d}`;
+  if (errors[k] <= 1e-6 * errors[0]) return "converged: its error is below a millionth of the start";
   const g = problem.grad(xs[k]);
-  const flat = Math.sqrt(g.reduce((s, gi) => s + gi * gi, 0)) < 1e-6;
-  if (d >= 0) return `${oscillating ? "oscillating with growing swings" : "moving away"}; it diverges at step ${d}`;
-  if (err <= 1e-6 * Math.max(err0, 1e-300)) return "converged: error below a millionth of the start";
-  if (flat && err > 1e-3) return `stuck in a local minimum at θ = ${point(xs[k])}`;
-  const shrinking = err < before;
+  if (Math.sqrt(g.reduce((s, gi) => s + gi * gi, 0)) < 1e-6 && errors[k] > 1e-3) return `stuck in a local minimum at θ = ${point(xs[k])}`;
   if (oscillating) return shrinking ? "oscillating while it converges" : "oscillating without getting closer";
   return shrinking ? "converging" : "moving away from the minimum";
 }
