@@ -110,7 +110,7 @@ def bundle(entry: str) -> str:
             raise ValueError(f"{name} is imported by {entry} and must not have a default export")
         if re.search(r"^\s*import\b", source, re.M):
             raise ValueError(f"{name}: only `import {{ ... }} from \"./file.js\";` lines can be bundled")
-        parts.append(f"// ---------------------------------------------------------------- {name}\n{source}")
+        parts.append(f"// ======== nagcore/widgets/{name}\n{source}")
     return "\n".join(parts)
 
 
@@ -146,12 +146,13 @@ def _candidates(problem: Problem):
             yield {"name": "double_well", "tilt": tilt, "x_star": x_star.tolist()}, problems.double_well(tilt)
         yield {"name": "piecewise_quadratic"}, problems.piecewise_quadratic()
     hessian = np.stack([problem.grad(x_star + e) - problem.grad(x_star) for e in np.eye(d)], axis=-1)
+    f_star = problem.f_star
     quad = Problem(
-        lambda x: 0.5 * np.sum(((x - x_star) @ hessian.T) * (x - x_star), axis=-1),
+        lambda x: 0.5 * np.sum(((x - x_star) @ hessian.T) * (x - x_star), axis=-1) + f_star,
         lambda x: (x - x_star) @ hessian.T,
         x_star, problem.L, problem.mu, problem.name, problem.x0, problem.bounds,
     )
-    yield {"name": "quadratic", "hessian": hessian.tolist(), "x_star": x_star.tolist()}, quad
+    yield {"name": "quadratic", "hessian": hessian.tolist(), "x_star": x_star.tolist(), "f_star": f_star}, quad
 
 
 def port_spec(problem: Problem) -> dict:
@@ -266,6 +267,7 @@ class Figure(anywidget.AnyWidget):
         for c in spec.get("choices", []):
             if params.get(c["name"]) not in [value for value, _ in c["options"]]:
                 raise ValueError(f"{c['name']} must be one of {[v for v, _ in c['options']]}, got {params.get(c['name'])!r}")
+        spec = {"figure": type(self).__name__, **spec}
         json.dumps(spec, allow_nan=False)  # raises ValueError on NaN or inf
         super().__init__(spec=spec, params=params, colors=_colors(), **kwargs)
 

@@ -84,8 +84,8 @@ function draw(ctx, v) {
   dot(ctx, ...P(data.paths.nesterov[1]), 5.5, colors.nesterov, colors.ink);
   dot(ctx, ...P(a), 7, colors.paper, colors.lookahead, 2.5);
   dot(ctx, ...P(t), 7, colors.ink, colors.paper, 1.5);
-  text(ctx, "θ", P(t)[0] + 9, P(t)[1] + 4, { color: colors.ink, px: 14, weight: "bold" });
-  text(ctx, "look-ahead", P(a)[0] + 9, P(a)[1] - 18, { color: colors.lookahead, px: 12, weight: "bold" });
+  text(ctx, "θ", P(t)[0] - 18, P(t)[1] + 4, { color: colors.ink, px: 14, weight: "bold" });
+  text(ctx, "look-ahead", P(a)[0] + 8, P(a)[1] + 8, { color: colors.lookahead, px: 12, weight: "bold" });
   ctx.restore();
 }
 
@@ -115,6 +115,9 @@ function legend() {
 const clamp = (x, s) => Math.max(s.min, Math.min(s.max, x));
 
 const pointer = {
+  handles(v) {
+    return [v.data.theta, v.data.ahead].map((p) => [v.m.x(p[0]), v.m.y(p[1])]);
+  },
   hit(v, x, y) {
     const near = (p) => Math.hypot(v.m.x(p[0]) - x, v.m.y(p[1]) - y) < 14;
     if (near(v.data.theta)) return "theta";

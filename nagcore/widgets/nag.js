@@ -12,9 +12,9 @@
 
 // ---------------------------------------------------------------- problems (nagcore.problems)
 
-// f(x) = 1/2 (x - x*)^T A (x - x*), gradient A (x - x*). The Hessian comes from Python as it is
-// (nagcore builds it as Q diag(lambda) Q^T), so that both sides multiply the same numbers.
-export function quadratic(hessian, x_star) {
+// f(x) = 1/2 (x - x*)^T A (x - x*) + f*, gradient A (x - x*). The Hessian comes from Python as it
+// is (nagcore builds it as Q diag(lambda) Q^T), so that both sides multiply the same numbers.
+export function quadratic(hessian, x_star, f_star = 0) {
   const d = x_star.length;
   const matvec = (y) => hessian.map((row) => {
     let s = 0;
@@ -30,7 +30,7 @@ export function quadratic(hessian, x_star) {
       const y = offset(x), Ay = matvec(y);
       let s = 0;
       for (let i = 0; i < d; i++) s += Ay[i] * y[i];
-      return 0.5 * s;
+      return 0.5 * s + f_star;
     },
   };
 }
@@ -92,7 +92,7 @@ export function piecewise_quadratic() {
 // A problem from the JSON spec that nagcore.widgets sends ({name, ...parameters}).
 export function problem_from_spec(spec) {
   switch (spec.name) {
-    case "quadratic": return quadratic(spec.hessian, spec.x_star);
+    case "quadratic": return quadratic(spec.hessian, spec.x_star, spec.f_star);
     case "rosenbrock": return rosenbrock(spec.a, spec.b);
     case "double_well": return double_well(spec.tilt, spec.x_star);
     case "piecewise_quadratic": return piecewise_quadratic();

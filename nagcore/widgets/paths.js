@@ -204,6 +204,10 @@ function legend(spec) {
 // ---------------------------------------------------------------- dragging the start
 
 const pointer = {
+  handles(v) {
+    const { data, spec } = v;
+    return (v.panels || []).map((m) => [m.x(data.x0[0]), spec.dim === 1 ? m.y(data.runs[0].f[0]) : m.y(data.x0[1])]);
+  },
   hit(v, x, y) {
     const { data, spec } = v;
     for (const m of v.panels || []) {

@@ -105,12 +105,12 @@ function image(spec, rates, lut, grey) {
   return canvas;
 }
 
-const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+const channels = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 
 function draw(ctx, v) {
   const { spec, params, data, colors } = v;
   const L = layout(v.width);
-  const lut = spec.lut.map(rgb), grey = rgb(colors.diverging);
+  const lut = spec.lut.map(channels), grey = channels(colors.diverging);
   v.maps = [];
   const yticks = spec.momentum_ticks.map((g) => u_of(spec, g));
   const yfmt = (u) => String(Number((1 - spec.momentum_floor ** u).toFixed(3)));
@@ -192,6 +192,9 @@ function legend() {
 // ---------------------------------------------------------------- clicking a map
 
 const pointer = {
+  handles(v) {
+    return (v.maps || []).map((s) => [s.box.x + s.box.w / 2, s.box.y + s.box.h / 2]);
+  },
   hit(v, x, y) {
     const m = (v.maps || []).find((s) => x >= s.box.x && x <= s.box.x + s.box.w && y >= s.box.y && y <= s.box.y + s.box.h);
     return m ? { m } : null;

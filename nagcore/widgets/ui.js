@@ -4,7 +4,8 @@
 //   {compute(spec, params) -> data, height(width, spec) -> px, draw(ctx, view),
 //    describe(view) -> {status, alt}, legend(spec) -> [{color, label, dash}],
 //    buttons?: [{label, apply(view) -> params, enabled(view)}], inactive?(view) -> [slider names],
-//    pointer?: {hit(view, x, y) -> handle, drag(view, handle, x, y) -> params}}
+//    pointer?: {hit(view, x, y) -> handle, drag(view, handle, x, y) -> params,
+//               handles(view) -> [[x, y], ...] where to grab (also read by the browser test)}}
 // with view = {spec, params, data, colors, width, height}, and calls mount({model, el}, figure).
 // `spec` (what the figure shows and its sliders) comes from Python; `params` (the current
 // setting) goes both ways, so a notebook can read what the reader chose. Nothing here needs a
@@ -69,6 +70,7 @@ export function mount({ model, el }, figure) {
   let params = { ...model.get("params") };
 
   const root = element("div", "nagw");
+  root.dataset.figure = spec.figure || "";
   const controls = element("div", "nagw-controls");
   const legend = element("ul", "nagw-legend");
   const canvas = element("canvas", "nagw-canvas", { role: "img" });
@@ -193,6 +195,7 @@ export function mount({ model, el }, figure) {
     status.textContent = words.status;
     canvas.setAttribute("aria-label", words.alt);
     last = v;
+    if (figure.pointer) canvas.dataset.handles = JSON.stringify(figure.pointer.handles(v).map((p) => p.map(Math.round)));
     canvas.dataset.drawn = String(Number(canvas.dataset.drawn || 0) + 1);
     canvas.dataset.drawMs = (performance.now() - started).toFixed(2); // read by the browser test
   }
