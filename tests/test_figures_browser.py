@@ -162,9 +162,14 @@ def _figures_ready(page, count):
 
 # ---------------------------------------------------------------- in-page helpers
 
-# A 32-bit FNV-1a hash of the canvas pixels: equal pictures, equal hashes.
+# A 32-bit FNV-1a hash of the canvas pixels: equal pictures, equal hashes. The pixels are read
+# from a copy made for reading, so that the figure's own canvas stays as the figure made it.
 _HASH = """(canvas) => {
-  const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  const copy = window.__copy || (window.__copy = document.createElement('canvas'));
+  copy.width = canvas.width; copy.height = canvas.height;
+  const ctx = copy.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(canvas, 0, 0);
+  const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
   let h = 2166136261;
   for (let k = 0; k < d.length; k += 4) { h ^= d[k] | (d[k + 1] << 8) | (d[k + 2] << 16); h = Math.imul(h, 16777619); }
   return h >>> 0;

@@ -50,8 +50,11 @@ export function to_position(s, v) {
   return Math.max(0, Math.min(POSITIONS, Math.round(t * POSITIONS)));
 }
 
+// a slider's value in words; near 1 on a log1m scale, enough digits to tell 0.995 from 0.9951
 function shown(s, v) {
-  return s.scale === "int" ? String(v) : num(v, s.digits || 3);
+  if (s.scale === "int") return String(v);
+  const digits = s.scale === "log1m" && v < 1 ? Math.max(s.digits || 3, Math.ceil(-Math.log10(1 - v)) + 2) : s.digits || 3;
+  return num(v, digits);
 }
 
 // ---------------------------------------------------------------- the figure
