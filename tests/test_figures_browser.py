@@ -121,8 +121,8 @@ def report():
 class Page:
     """A fresh browser context (empty cache) on one page, offline, with its console and traffic."""
 
-    def __init__(self, browser, url, width=1100):
-        self.context = browser.new_context(viewport={"width": width, "height": 900})
+    def __init__(self, browser, url, width=1100, scale=1):
+        self.context = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=scale)
         self.blocked, self.messages, self.bytes, self.failed = [], [], {}, []
 
         def route(r):
@@ -238,6 +238,17 @@ def _values(page, i):
     return page.evaluate("(i) => [...document.querySelectorAll('.nagw')[i].querySelectorAll('input[type=range]')].map((e) => e.getAttribute('aria-valuetext'))", i)
 
 
+def _shot(page, i, path):
+    """A screenshot of figure i alone, from a full-page capture (where the theme's sticky header
+    stays at the top of the page instead of covering the figure)."""
+    box = page.evaluate(
+        "(i) => { const r = document.querySelectorAll('.nagw')[i].getBoundingClientRect();"
+        " return { x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height }; }",
+        i,
+    )
+    page.screenshot(path=str(path), full_page=True, clip=box)
+
+
 def _settle(page):
     page.evaluate("() => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)))")
 
@@ -302,7 +313,7 @@ def test_every_figure_responds_over_its_whole_range(server, browser, report, nam
             root.scroll_into_view_if_needed()
             info = _figure_info(page, i)
             label = f"{name} figure {i} ({info['figure']})"
-            root.screenshot(path=str(SHOTS / f"{stem}_{i}_{info['figure']}_desktop.png"))
+            _shot(page, i, SHOTS / f"{stem}_{i}_{info['figure']}_desktop.png")
             parameters = [s for s in info["sliders"] if s["name"] != "step"]
             assert parameters, f"{label} has no parameter slider"
 
@@ -415,19 +426,25 @@ def test_every_figure_responds_over_its_whole_range(server, browser, report, nam
                 "draw max ms": round(max(draws), 2),
             }
         assert not view.problems(), f"{name}: {view.problems()}"
-
-        # a phone: nothing wider than the screen
-        page.set_viewport_size({"width": 390, "height": 844})
-        page.wait_for_timeout(300)
-        overflow = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-        assert overflow[0] <= overflow[1], f"{name} scrolls sideways at 390 px: {overflow}"
-        for i in range(count):
-            root = page.locator(".nagw").nth(i)
-            width = root.evaluate("(e) => Math.max(...[...e.querySelectorAll('*')].map((c) => c.getBoundingClientRect().right))")
-            assert width <= 390, f"{name} figure {i} is {width} px wide on a 390 px screen"
-            root.screenshot(path=str(SHOTS / f"{stem}_{i}_{_figure_info(page, i)['figure']}_phone.png"))
     finally:
         view.close()
+
+    # a phone (390 px, a high-density screen): nothing wider than the screen, the drawing sharp
+    phone = Page(browser, f"{server}/{name}", width=390, scale=2)
+    try:
+        _figures_ready(phone.page, count)
+        overflow = phone.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert overflow[0] <= overflow[1], f"{name} scrolls sideways at 390 px: {overflow}"
+        for i in range(count):
+            root = phone.page.locator(".nagw").nth(i)
+            right = root.evaluate("(e) => Math.max(...[...e.querySelectorAll('*')].map((c) => c.getBoundingClientRect().right))")
+            assert right <= 390, f"{name} figure {i} reaches {right} px on a 390 px screen"
+            sharp = root.locator("canvas").evaluate("(c) => c.width / c.getBoundingClientRect().width")
+            assert sharp == pytest.approx(2, abs=0.01), f"{name} figure {i}: the canvas is not drawn at the screen's density"
+            _shot(phone.page, i, SHOTS / f"{stem}_{i}_{_figure_info(phone.page, i)['figure']}_phone.png")
+        assert not phone.problems(), f"{name} at 390 px: {phone.problems()}"
+    finally:
+        phone.close()
 
 
 def test_rate_map_agrees_with_the_chapters_static_maps(server, browser):
