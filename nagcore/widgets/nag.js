@@ -178,7 +178,8 @@ function blown_up(x, reference, limit) {
 // Run `optimizer` on `problem` for `steps` steps from x0, as nagcore.run does, with one
 // difference: the loop stops at the first diverged iterate (nagcore keeps computing), and the
 // iterates after it are NaN. Returns {x: [theta_0, ...] (arrays), f, diverged, diverged_at},
-// diverged_at being nagcore.first_divergence (-1 if the run never diverged).
+// diverged_at being nagcore.first_divergence (-1 if the run never diverged); f, the objective
+// at every iterate, is computed when first read (not every figure needs it).
 export function run(optimizer, problem, x0, steps, blowup = 1e6) {
   const limit = blowup * (1 + distance(x0, problem.x_star));
   const xs = [x0.slice()];
@@ -189,8 +190,16 @@ export function run(optimizer, problem, x0, steps, blowup = 1e6) {
     xs.push(x);
   }
   while (xs.length < steps + 1) xs.push(x0.map(() => NaN));
-  const f = xs.map((xk, k) => (diverged_at >= 0 && k >= diverged_at ? NaN : problem.f(xk)));
-  return { x: xs, f, diverged: diverged_at >= 0, diverged_at };
+  let f = null;
+  return {
+    x: xs,
+    diverged: diverged_at >= 0,
+    diverged_at,
+    get f() {
+      if (f === null) f = xs.map((xk, k) => (diverged_at >= 0 && k >= diverged_at ? NaN : problem.f(xk)));
+      return f;
+    },
+  };
 }
 
 // ---------------------------------------------------------------- rates on quadratics (nagcore.theory)

@@ -254,7 +254,8 @@ export function mount({ model, el }, figure) {
     let clock = performance.now(), from = params.step;
     label(true);
     const tick = (now) => {
-      const step = Math.min(lastStep, from + Math.floor((now - clock) / perStep));
+      // (a frame's time stamp can be a little earlier than the click)
+      const step = Math.min(lastStep, from + Math.floor(Math.max(0, now - clock) / perStep));
       if (step !== params.step) update({ step }, true);
       if (step >= lastStep) { timer = null; label(false); save(); return; }
       timer = requestAnimationFrame(tick);

@@ -42,8 +42,11 @@ export function behaviour(run, problem, k) {
   const shrinking = earlier ? Math.max(...recent) < Math.max(...earlier) : errors[k] < errors[0];
   if (d >= 0) return `${oscillating ? "swinging further out" : "moving away"}; it diverges at step ${d}`;
   if (errors[k] <= 1e-6 * errors[0]) return "converged: its error is below a millionth of the start";
-  const g = problem.grad(xs[k]);
-  if (Math.sqrt(g.reduce((s, gi) => s + gi * gi, 0)) < 1e-6 && errors[k] > 1e-3) return `stuck in a local minimum at θ = ${point(xs[k])}`;
+  // where the whole run ends: a flat point away from the minimiser is a local minimum
+  const end = xs[xs.length - 1], g = problem.grad(end);
+  if (Math.sqrt(g.reduce((s, gi) => s + gi * gi, 0)) < 1e-4 && distance(end, problem.x_star) > 1e-3) {
+    return `${distance(xs[k], end) < 1e-3 ? "stuck in" : "heading for"} a local minimum at θ = ${point(end)}`;
+  }
   if (oscillating) return shrinking ? "oscillating while it converges" : "oscillating without getting closer";
   return shrinking ? "converging" : "moving away from the minimum";
 }
