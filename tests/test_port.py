@@ -1,9 +1,12 @@
 """The figures' port of nagcore (nagcore/widgets/nag.js) computes what nagcore computes.
 
 Node runs the port exactly as the browser gets it (the ES module that nagcore.widgets.bundle
-builds), through tests/js/harness.mjs, on settings drawn here at random; nagcore.run, the
-reference, runs the same settings as one batch. Iterates must agree to a relative difference of
-1e-12 and both must flag the same runs as diverged, at the same step.
+builds), through tests/js/harness.mjs, on 1200 settings per problem and method drawn here at
+random (learning rates reaching into divergence, momenta in [0, 0.99), starts all over the
+problem's window), 200 steps each; nagcore.run, the reference, runs the same settings as one
+batch. Both must flag the same runs as diverged, at the same step, and the iterates before that
+must agree to 1e-12 relative to the size of the run. The one exception, the double well's few
+chaotic runs, is explained and bounded in _ill_conditioned.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import pathlib
 import shutil
 import subprocess
+import zlib
 
 import numpy as np
 import pytest
@@ -79,28 +83,6 @@ def run_difference(a, b, keep) -> np.ndarray:
     return np.where(size > 0, gap / np.maximum(size, 1e-300), 0.0)
 
 
-def _twin(problem):
-    """The double well with x * x * x in place of numpy's x**3 (see _ill_conditioned)."""
-    return problem._replace(grad=lambda x: x * x * x - x + problem.grad(np.zeros(1)))
-
-
-def _ill_conditioned(name, problem, factory, x0, cut, reference):
-    """Runs whose iterates nagcore cannot fix to 1e-13 itself.
-
-    Only the double well has a gradient that the port cannot evaluate with numpy's exact rounding:
-    numpy computes x**3 with its vectorised pow, which is not correctly rounded on every CPU (on
-    this one, in about 3% of cases), while the port's cube is. Near the top of the hump the
-    dynamics multiply such a one-ulp difference by thousands. To tell those runs apart, nagcore
-    runs once more with x * x * x in place of x**3 (an equally valid rounding): where the two
-    nagcore runs already differ by more than 1e-13, no implementation can be held to 1e-12.
-    """
-    if name != "double_well":
-        return np.zeros(len(x0), dtype=bool)
-    again = nagcore.run(factory, _twin(problem), x0, STEPS, blowup=widgets.BLOWUP)
-    keep = np.arange(STEPS + 1)[None, :] < np.where(cut < 0, STEPS + 1, cut)[:, None]
-    return run_difference(np.moveaxis(again.x, 1, 0), np.moveaxis(reference.x, 1, 0), keep) > 1e-13
-
-
 def _random_settings(problem, lr_range, rng, n):
     lr = np.exp(rng.uniform(np.log(lr_range[0]), np.log(lr_range[1]), n))
     momentum = np.where(rng.random(n) < 0.1, 0.0, rng.uniform(0.0, 0.99, n))
@@ -109,14 +91,36 @@ def _random_settings(problem, lr_range, rng, n):
     return lr, momentum, x0
 
 
+def _ill_conditioned(name, problem, factory, x0, cut, reference):
+    """Runs that nagcore cannot fix to 1e-12 itself.
+
+    Only the double well has a gradient that the port cannot evaluate with numpy's exact rounding:
+    numpy computes x**3 with its vectorised pow, which is not correctly rounded on every CPU (on
+    this one, in about 3% of cases), while the port's cube is. Near the top of the hump the
+    dynamics multiply such a one-ulp difference by millions. Such a run is recognised by nagcore
+    alone: started 1e-13 (relative) away, its iterates move by more than 1000 times that. On the
+    runs that pass this check the port agrees with nagcore to about 1e-14.
+    """
+    if name != "double_well":
+        return np.zeros(len(x0), dtype=bool)
+    n = reference.x.shape[0]  # steps + 1
+    nudged = nagcore.run(factory, problem, x0 * (1 + 1e-13), n - 1, blowup=widgets.BLOWUP)
+    keep = np.arange(n)[None, :] < np.where(cut < 0, n, cut)[:, None]
+    with np.errstate(invalid="ignore"):
+        moved = run_difference(np.moveaxis(nudged.x, 1, 0), np.moveaxis(reference.x, 1, 0), keep)
+    return ~(moved <= 1000 * 1e-13) | (nagcore.first_divergence(nudged.x, problem.x_star, blowup=widgets.BLOWUP) != cut)
+
+
 @pytest.mark.parametrize("method", ["gd", "momentum", "nesterov"])
 @pytest.mark.parametrize("name", sorted(PROBLEMS))
 def test_port_runs_equal_nagcore_runs(bundles, tmp_path, name, method):
     problem, lr_range = PROBLEMS[name]
-    rng = np.random.default_rng(abs(hash((name, method))) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(f"{name} {method}".encode()))
     lr, momentum, x0 = _random_settings(problem, lr_range, rng, SETTINGS)
     reference = nagcore.run(FACTORIES[method](lr, momentum), problem, x0, STEPS, blowup=widgets.BLOWUP)
     cut = nagcore.first_divergence(reference.x, problem.x_star, blowup=widgets.BLOWUP)
+    shaky = _ill_conditioned(name, problem, FACTORIES[method](lr, momentum), x0, cut, reference)
+    assert (~shaky).sum() >= 1000, f"{name}/{method}: {shaky.sum()} of {SETTINGS} runs are ill-conditioned; fewer than 1000 compared"
     job = {
         "task": "runs", "problem": widgets.port_spec(problem), "method": method, "steps": STEPS, "blowup": widgets.BLOWUP,
         "settings": np.stack([lr, momentum], axis=-1).tolist(), "x0": x0.tolist(),
@@ -126,18 +130,16 @@ def test_port_runs_equal_nagcore_runs(bundles, tmp_path, name, method):
     port_cut = np.array(json.loads(pathlib.Path(f"{out}.json").read_text()))
 
     # the same runs diverge, at the same step
-    disagree = np.flatnonzero(port_cut != cut)
+    disagree = np.flatnonzero((port_cut != cut) & ~shaky)
     assert disagree.size == 0, f"{name}/{method}: divergence differs for settings {disagree[:5]}: port {port_cut[disagree[:5]]}, nagcore {cut[disagree[:5]]}"
     assert 0 < (cut >= 0).sum() < SETTINGS, "the settings should include runs that diverge and runs that do not"
 
     ref_x = np.moveaxis(reference.x, 1, 0)  # (settings, steps + 1, d)
     before_cut = np.arange(STEPS + 1)[None, :] < np.where(cut < 0, STEPS + 1, cut)[:, None]
     difference = run_difference(port_x, ref_x, before_cut)
-    shaky = _ill_conditioned(name, problem, FACTORIES[method](lr, momentum), x0, cut, reference)
-    assert (~shaky).sum() >= 1000, f"{name}/{method}: {shaky.sum()} of {SETTINGS} runs are ill-conditioned; fewer than 1000 compared"
     worst = difference[~shaky].max()
     assert worst <= 1e-12, f"{name}/{method}: relative difference {worst:.2e} between the port and nagcore.run"
-    assert np.all(np.isnan(port_x[~before_cut])), "the port marks iterates after divergence as NaN"
+    assert np.all(np.isnan(port_x[~before_cut & ~shaky[:, None]])), "the port marks iterates after divergence as NaN"
 
 
 def test_port_rates_equal_theory(bundles, tmp_path):
@@ -216,13 +218,14 @@ def test_each_figure_draws_nagcores_runs_and_agrees_on_divergence(bundles, tmp_p
         assert len(runs) == len(reference)
         for port, (method, traj) in zip(runs, reference.items()):
             cut = int(nagcore.first_divergence(traj.x, problem.x_star, blowup=widgets.BLOWUP))
-            assert port["diverged_at"] == cut, f"{name}, {method} at {p}: port diverges at {port['diverged_at']}, nagcore at {cut}"
             keep = (np.arange(traj.x.shape[0]) < (cut if cut >= 0 else traj.x.shape[0]))[None]
             x = np.array(port["x"], dtype=float)
             difference = run_difference(x[None], traj.x[None], keep)[0]
-            if difference > tolerance:  # allowed only where nagcore itself cannot fix the run to 1e-13
-                twin = nagcore.run(FACTORIES[method](p["lr"], p["momentum"]), _twin(problem), figure._start(p), traj.x.shape[0] - 1, blowup=widgets.BLOWUP)
-                assert "double well" in problem.name and run_difference(twin.x[None], traj.x[None], keep)[0] > 1e-13, f"{name}, {method} at {p}: {difference:.1e}"
+            if port["diverged_at"] != cut or difference > tolerance:
+                # allowed only where nagcore itself cannot fix the run (see _ill_conditioned)
+                factory = FACTORIES[method](p["lr"], p["momentum"])
+                shaky = "double well" in problem.name and _ill_conditioned("double_well", problem, factory, figure._start(p)[None], np.array([cut]), traj._replace(x=traj.x[:, None]))[0]
+                assert shaky, f"{name}, {method} at {p}: port diverges at {port['diverged_at']}, nagcore at {cut}; difference {difference:.1e}"
             diverged += cut >= 0
     assert diverged > 0, f"{name}: no run diverged over the sliders' ranges; the test would not see a disagreement"
 
