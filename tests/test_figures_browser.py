@@ -25,17 +25,16 @@ import functools
 import http.server
 import json
 import math
-import os
 import pathlib
 import re
 import shutil
 import statistics
-import subprocess
 import threading
 import urllib.parse
 
 import numpy as np
 import pytest
+from test_site_browser import CHROMIUM_FLAGS, _chromium  # one way to find and start the browser
 
 from nagcore import theory, widgets
 
@@ -54,23 +53,6 @@ WIDGET_BYTES = 1_500_000
 
 # Messages the toolchain prints on every page of the book, widgets or not (see test_site_browser.py).
 TOOLCHAIN = ("Identifier 'THEBE_JS_URL' has already been declared", "Got invalid theme mode")
-
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
-
-
-def _chromium() -> str:
-    if os.environ.get("CHROMIUM"):
-        return os.environ["CHROMIUM"]
-    try:
-        files = subprocess.run(["dpkg", "-L", "chromium"], capture_output=True, text=True, check=False).stdout.split()
-    except FileNotFoundError:
-        files = []
-    real = [f for f in files if f.endswith("/chromium/chromium") and os.access(f, os.X_OK)]
-    found = real[:1] or [p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p]
-    if not found:
-        pytest.fail("no Chromium for the browser test; run scripts/ensure_browser.sh (make test does) or set CHROMIUM=/path/to/chrome")
-    return found[0]
-
 
 def _widget_pages() -> list[str]:
     if not SITE.exists():
@@ -104,7 +86,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chrome = pw.chromium.launch(executable_path=_chromium(), headless=True, args=FLAGS)
+        chrome = pw.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_FLAGS)
         yield chrome
         chrome.close()
 

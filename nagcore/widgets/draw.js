@@ -123,13 +123,19 @@ export function clip(ctx, box) {
 
 // ---------------------------------------------------------------- marks
 
-// A line through (us[i], vs[i]); a non-finite value ends it (a diverged run stops there).
-export function line(ctx, m, us, vs, { color, width = 1.5, alpha = 1, dash = null, upto = Infinity }) {
+// Save the context and set the stroke (and fill) style; the caller restores.
+function pen(ctx, color, width, { alpha = 1, dash = null } = {}) {
   ctx.save();
   ctx.strokeStyle = color;
+  ctx.fillStyle = color;
   ctx.lineWidth = width;
   ctx.globalAlpha = alpha;
   if (dash) ctx.setLineDash(dash);
+}
+
+// A line through (us[i], vs[i]); a non-finite value ends it (a diverged run stops there).
+export function line(ctx, m, us, vs, { color, width = 1.5, alpha = 1, dash = null, upto = Infinity }) {
+  pen(ctx, color, width, { alpha, dash });
   ctx.beginPath();
   const n = Math.min(us.length, upto + 1);
   for (let i = 0; i < n; i++) {
@@ -152,11 +158,7 @@ export function arrow(ctx, x0, y0, x1, y1, color, width = 2.5, dash = null) {
   const len = Math.hypot(x1 - x0, y1 - y0);
   if (!(len > 1)) return;
   const head = Math.min(10, 0.45 * len), a = Math.atan2(y1 - y0, x1 - x0);
-  ctx.save();
-  ctx.strokeStyle = color;
-  ctx.fillStyle = color;
-  ctx.lineWidth = width;
-  if (dash) ctx.setLineDash(dash);
+  pen(ctx, color, width, { dash });
   ctx.beginPath();
   ctx.moveTo(x0, y0);
   ctx.lineTo(x1 - 0.6 * head * Math.cos(a), y1 - 0.6 * head * Math.sin(a));
