@@ -158,24 +158,26 @@ _HASH = """(canvas) => {
   return h >>> 0;
 }"""
 
-# Set slider `name` of figure i to each position in turn, as input events. The input arrives at a
-# random moment within a frame, as a reader's would; latency runs from the event to the end of the
-# frame that shows the new drawing (its animation-frame callback, then the paint, then a task).
+# Set slider `name` of figure i to each position in turn, as input events. Each arrives at the
+# start of a frame, as the browser delivers the input of a dragging mouse or finger; latency runs
+# from the event to the end of the frame that shows the new drawing (its animation-frame
+# callback, the paint, then a task).
 _SWEEP = f"""async ([i, name, positions]) => {{
   const hash = {_HASH};
   const root = document.querySelectorAll('.nagw')[i];
   const canvas = root.querySelector('canvas');
   const input = root.querySelector(`input[data-name="${{name}}"]`);
   const start = input.value;
-  const painted = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
   const out = [];
   for (const p of positions) {{
-    await new Promise((done) => setTimeout(done, Math.random() * 16));
-    const t0 = performance.now();
-    input.value = String(p);
-    input.dispatchEvent(new Event('input', {{ bubbles: true }}));
-    await painted();
-    out.push({{ latency: performance.now() - t0, draw: Number(canvas.dataset.drawMs), hash: hash(canvas),
+    // in an animation-frame callback; the task queued there runs once this frame is painted
+    const latency = await new Promise((done) => requestAnimationFrame(() => {{
+      const t0 = performance.now();
+      input.value = String(p);
+      input.dispatchEvent(new Event('input', {{ bubbles: true }}));
+      setTimeout(() => done(performance.now() - t0), 0);
+    }}));
+    out.push({{ latency, draw: Number(canvas.dataset.drawMs), hash: hash(canvas),
                alt: canvas.getAttribute('aria-label'), value: input.getAttribute('aria-valuetext') }});
   }}
   input.value = start;

@@ -4,7 +4,7 @@
 // nag.js) on the grid of theory.rate_map's defaults, so the numbers are those of the chapter's
 // static maps. Used by nagcore.widgets.RateMapExplorer.
 
-import { METHODS, diagonal_quadratic, optimizer, rate, run, steps_per_decade, tuned } from "./nag.js";
+import { METHODS, coefficients, diagonal_quadratic, optimizer, radius, rate, run, steps_per_decade, tuned } from "./nag.js";
 import { axes, clip, dot, inset, line, scales, text } from "./draw.js";
 import { num } from "./words.js";
 import { mount } from "./ui.js";
@@ -13,19 +13,33 @@ const ERROR_FLOOR = 1e-10;
 
 // ---------------------------------------------------------------- the maps
 
+// The rate of a cell is the larger radius of its two extreme directions, curvatures 1/kappa and 1
+// (theory.rate with the spectrum [1/kappa, 1]). The steep one does not depend on kappa, so its
+// radii are computed once; moving the kappa slider recomputes only the flat one.
+const steepCache = new WeakMap();
+function steep(spec) {
+  if (!steepCache.has(spec)) {
+    const radii = {};
+    for (const m of METHODS) radii[m] = Float64Array.from(spec.momentum.flatMap((g) => spec.lr.map((lr) => radius(...coefficients(m, lr, g, 1)))));
+    steepCache.set(spec, radii);
+  }
+  return steepCache.get(spec);
+}
+
 let mapsKey = null, mapsValue = null;
 
 // rates[m][j * N + i] at momentum[j], lr[i]; fewest steps per tenfold reduction on the grid.
 export function maps(spec, kappa) {
   if (mapsKey === kappa && mapsValue && mapsValue.spec === spec) return mapsValue;
-  const N = spec.lr.length, M = spec.momentum.length, spectrum = [1 / kappa, 1];
+  const N = spec.lr.length, M = spec.momentum.length, flat = 1 / kappa, steepest = steep(spec);
   const rates = {}, fewest = {};
   for (const m of METHODS) {
     const r = new Float64Array(M * N);
     let best = Infinity;
     for (let j = 0; j < M; j++) {
       for (let i = 0; i < N; i++) {
-        const rho = rate(m, spec.lr[i], spec.momentum[j], spectrum);
+        const [b, c] = coefficients(m, spec.lr[i], spec.momentum[j], flat);
+        const rho = Math.max(radius(b, c), steepest[m][j * N + i]);
         r[j * N + i] = rho;
         if (rho < best) best = rho;
       }
@@ -82,12 +96,11 @@ function mapScales(spec, box) {
 
 // ---------------------------------------------------------------- drawing
 
-const images = new Map();
-function image(spec, rates, lut, grey) {
+const images = new Map(); // method -> {rates, canvas}: each map is redrawn only when its rates change
+function image(m, spec, rates, lut, grey) {
   const N = spec.lr.length, M = spec.momentum.length;
-  const canvas = images.get(rates) || document.createElement("canvas");
-  if (images.has(rates)) return canvas;
-  images.clear();
+  if (images.get(m)?.rates === rates) return images.get(m).canvas;
+  const canvas = images.get(m)?.canvas || document.createElement("canvas");
   canvas.width = N; canvas.height = M;
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(N, M);
@@ -101,7 +114,7 @@ function image(spec, rates, lut, grey) {
     }
   }
   ctx.putImageData(img, 0, 0);
-  images.set(rates, canvas);
+  images.set(m, { rates, canvas });
   return canvas;
 }
 
@@ -120,7 +133,7 @@ function draw(ctx, v) {
     const s = mapScales(spec, box);
     v.maps.push(s);
     ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(image(spec, data.rates[m], lut, grey), box.x, box.y, box.w, box.h);
+    ctx.drawImage(image(m, spec, data.rates[m], lut, grey), box.x, box.y, box.w, box.h);
     axes(ctx, s, { xlabel: "learning rate ηL", ylabel: "momentum γ", colors, yticks, yfmt, grid: false, xticks: [0, 1, 2, 3, 4].filter((t) => t >= s.xlim[0]) });
     text(ctx, spec.labels[m], box.x, y + 2, { color: colors[m], px: 14, weight: "bold" });
     clip(ctx, box);
