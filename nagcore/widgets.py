@@ -271,9 +271,18 @@ class Figure(anywidget.AnyWidget):
         json.dumps(spec, allow_nan=False)  # raises ValueError on NaN or inf
         super().__init__(spec=spec, params=params, colors=_colors(), **kwargs)
 
+    # What a figure runs, for runs(): subclasses give problem_at, and _start and _methods where
+    # the defaults (the problem's start, the chosen method) do not fit.
+
     def problem_at(self, params: dict | None = None) -> Problem:
         """The problem the figure runs on at ``params`` (default: the current setting)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} draws no runs")
+
+    def _start(self, p: dict) -> np.ndarray:
+        return self.problem_at(p).x0
+
+    def _methods(self, p: dict) -> list:
+        return [p["method"]]
 
     def runs(self, params: dict | None = None) -> dict:
         """What the figure computes in the browser at ``params`` (default: the current setting), computed
@@ -492,12 +501,6 @@ class ErrorByDirection(Figure):
         n = self.spec["directions"]
         return problems.quadratic(condition_number=p["kappa"], dim=n, x0=np.ones(n))
 
-    def _start(self, p):
-        return np.ones(self.spec["directions"])
-
-    def _methods(self, p):
-        return [p["method"]]
-
 
 class PhasePlane(Figure):
     r"""Position against velocity on :math:`f(\theta) = \theta^2/2`, with the roots that shape the path.
@@ -519,7 +522,7 @@ class PhasePlane(Figure):
 
     def __init__(self, method: str = "momentum", *, lr: float = 0.5, momentum: float = 0.7, steps: int = 60):
         spec = {
-            "problem": port_spec(problems.quadratic([1.0], x0=[1.0])),
+            "problem": port_spec(self.problem_at()),
             "steps": int(steps),
             "blowup": BLOWUP,
             "sliders": [
@@ -533,12 +536,6 @@ class PhasePlane(Figure):
 
     def problem_at(self, params=None) -> Problem:
         return problems.quadratic([1.0], x0=[1.0])
-
-    def _start(self, p):
-        return np.ones(1)
-
-    def _methods(self, p):
-        return [p["method"]]
 
 
 class RateMapExplorer(Figure):
@@ -589,9 +586,6 @@ class RateMapExplorer(Figure):
     def problem_at(self, params=None) -> Problem:
         p = {**self.params, **(params or {})}
         return problems.quadratic([1.0 / p["kappa"], 1.0], x0=[1.0, 1.0])
-
-    def _start(self, p):
-        return np.ones(2)
 
     def _methods(self, p):
         return list(theory.METHODS)

@@ -22,6 +22,7 @@ import pytest
 
 import nagcore
 from nagcore import problems, theory, widgets
+from nagcore.optimizers import VelocityState
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HARNESS = ROOT / "tests" / "js" / "harness.mjs"
@@ -240,3 +241,23 @@ def test_sliders_are_continuous_and_reach_both_ends(bundles, tmp_path):
         assert r["back"] == list(range(len(values))), f"{s['name']}: a value must map back to its position"
         if s["scale"] != "int":
             assert len(values) >= 101, f"{s['name']}: a parameter slider needs at least 100 positions"
+
+
+def test_look_ahead_figure_takes_nagcores_steps(bundles, tmp_path):
+    """LookAhead steps from a state (θ, v) with a velocity, which nagcore.run cannot start from:
+    the reference is each optimizer's own step function, applied here."""
+    figure = widgets.LookAhead(RAVINE, [-1.0, -0.6], [0.1, 0.05])
+    params = _random_params(figure, np.random.default_rng(5), 300)
+    results = json.loads(pathlib.Path(f"{_harness(bundles['lookahead.js'], {'task': 'figure', 'spec': figure.spec, 'params': params}, tmp_path, 'look')}.json").read_text())
+    for p, paths in zip(params, results):
+        for port, method in zip(paths, ("momentum", "nesterov")):
+            opt = FACTORIES[method](p["lr"], p["momentum"])
+            x, state = np.array([p["theta1"], p["theta2"]]), VelocityState(np.array([p["v1"], p["v2"]]))
+            expected = [x]
+            for _ in range(figure.spec["follow"] + 1):
+                x, state = opt.step(RAVINE.grad, x, state)
+                expected.append(x)
+            got = np.array(port["x"], dtype=float)
+            assert got.shape == (len(expected), 2)
+            np.testing.assert_array_equal(got, np.array(expected), err_msg=f"{method} at {p}")
+

@@ -36,7 +36,9 @@ if (job.task === "runs") {
 } else if (job.task === "figure") {
   const results = job.params.map((params) => {
     const data = port.compute(job.spec, params);
-    const runs = data.run ? [data.run] : Array.isArray(data.runs) ? data.runs : Object.values(data.runs);
+    // runs of a figure ({run}, {runs: [...]} or {runs: {method: run}}), or LookAhead's steps ({paths})
+    const runs = data.run ? [data.run] : data.paths ? Object.values(data.paths).map((x) => ({ diverged_at: -1, x }))
+      : Array.isArray(data.runs) ? data.runs : Object.values(data.runs);
     return runs.map((r) => ({ diverged_at: r.diverged_at, x: r.x.map((x) => x.map(clean)) }));
   });
   fs.writeFileSync(`${out}.json`, JSON.stringify(results));
