@@ -96,7 +96,9 @@ function mapScales(spec, box) {
 
 // ---------------------------------------------------------------- drawing
 
-const images = new Map(); // method -> {rates, canvas}: each map is redrawn only when its rates change
+// One pixel per grid cell, coloured by the log of its steps per ten-fold reduction (lut), grey
+// where it diverges. Each map's image is rebuilt only when its rates change.
+const images = new Map(); // method -> {rates, canvas}
 function image(m, spec, rates, lut, grey) {
   const N = spec.lr.length, M = spec.momentum.length;
   if (images.get(m)?.rates === rates) return images.get(m).canvas;
@@ -104,13 +106,12 @@ function image(m, spec, rates, lut, grey) {
   canvas.width = N; canvas.height = M;
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(N, M);
+  const pixels = new Uint32Array(img.data.buffer); // one 32-bit write per pixel
   const top = Math.log(spec.max_steps);
   for (let j = 0; j < M; j++) {
     for (let i = 0; i < N; i++) {
       const s = steps_per_decade(rates[j * N + i]);
-      const c = Number.isFinite(s) ? lut[Math.round((255 * Math.min(Math.log(Math.max(s, 1)), top)) / top)] : grey;
-      const o = 4 * ((M - 1 - j) * N + i);
-      img.data[o] = c[0]; img.data[o + 1] = c[1]; img.data[o + 2] = c[2]; img.data[o + 3] = 255;
+      pixels[(M - 1 - j) * N + i] = Number.isFinite(s) ? lut[Math.round((255 * Math.min(Math.log(Math.max(s, 1)), top)) / top)] : grey;
     }
   }
   ctx.putImageData(img, 0, 0);
@@ -118,12 +119,13 @@ function image(m, spec, rates, lut, grey) {
   return canvas;
 }
 
-const channels = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+// "#rrggbb" as an opaque pixel in ImageData's byte order (RGBA, read as a little-endian word)
+const packed = (hex) => ((255 << 24) | (parseInt(hex.slice(5, 7), 16) << 16) | (parseInt(hex.slice(3, 5), 16) << 8) | parseInt(hex.slice(1, 3), 16)) >>> 0;
 
 function draw(ctx, v) {
   const { spec, params, data, colors } = v;
   const L = layout(v.width);
-  const lut = spec.lut.map(channels), grey = channels(colors.diverging);
+  const lut = spec.lut.map(packed), grey = packed(colors.diverging);
   v.maps = [];
   const yticks = spec.momentum_ticks.map((g) => u_of(spec, g));
   const yfmt = (u) => String(Number((1 - spec.momentum_floor ** u).toFixed(3)));

@@ -174,8 +174,10 @@ export function mount({ model, el }, figure) {
     return cacheData;
   }
 
+  // the figure's width, measured when it changes (reading it on every input would force a layout)
+  let width = null;
   function view() {
-    const width = Math.max(200, Math.floor(root.clientWidth || 640));
+    if (width === null) width = Math.max(200, Math.floor(root.clientWidth || 640));
     return { spec, params, colors, width, height: Math.floor(figure.height(width, spec)), data: data() };
   }
 
@@ -295,7 +297,7 @@ export function mount({ model, el }, figure) {
     }, { passive: false });
   }
 
-  const observer = new ResizeObserver(schedule);
+  const observer = new ResizeObserver(() => { width = null; schedule(); });
   observer.observe(root);
   syncControls();
   draw();
