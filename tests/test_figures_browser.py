@@ -231,8 +231,10 @@ def _values(page, i):
 
 
 def _shot(page, i, path):
-    """A screenshot of figure i alone, from a full-page capture (where the theme's sticky header
-    stays at the top of the page instead of covering the figure)."""
+    """A screenshot of figure i alone, cut from a capture of the whole page taken from the top (so
+    that the theme's sticky header and its back-to-top button stay clear of the figure)."""
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    page.wait_for_timeout(200)
     box = page.evaluate(
         "(i) => { const r = document.querySelectorAll('.nagw')[i].getBoundingClientRect();"
         " return { x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height }; }",
