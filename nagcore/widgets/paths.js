@@ -180,9 +180,10 @@ function describe(v) {
   const { spec, params, data } = v;
   const k = params.step;
   const each = spec.methods.map((method, p) => {
-    const r = data.runs[p];
-    const where = r.diverged_at >= 0 && k >= r.diverged_at ? "" : `, at θ = ${point(r.x[k])}, f − f* = ${num(data.gaps[p][k], 2)}`;
-    return `${method.label}: ${behaviour(r, data.problem, k)}${where}`;
+    const r = data.runs[p], doing = behaviour(r, data.problem, k);
+    if (r.diverged_at >= 0 && k >= r.diverged_at) return `${method.label}: ${doing}`;
+    const where = doing.includes("θ =") ? "" : `, at θ = ${point(r.x[k])}`;
+    return `${method.label}: ${doing}${where}, f − f* = ${num(data.gaps[p][k], 2)}`;
   });
   const status = `Step ${k} of ${spec.steps}. ${each.join(". ")}.`;
   const picture = spec.dim === 1 ? "balls on the loss curve, one panel per method," : "paths on the contour lines of the loss,";
