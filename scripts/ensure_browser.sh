@@ -22,6 +22,12 @@ find_browser() {
   return 1
 }
 
+# `ensure_browser.sh --find` only reports: it prints the browser's path, or fails, and installs nothing.
+if [ "${1:-}" = "--find" ]; then
+  find_browser
+  exit $?
+fi
+
 if browser=$(find_browser); then
   echo "browser for the site test: $browser"
   exit 0
