@@ -402,8 +402,7 @@ class LookAhead(Figure):
 
     Args:
       problem: a 2-D :class:`~nagcore.problems.Problem` the port knows.
-      theta, velocity: the opening state (default: ``problem.x0`` and a velocity pointing
-        across the valley).
+      theta, velocity: the opening state (default: ``problem.x0`` at rest).
       lr, momentum: opening learning rate and momentum.
       window: plotted region (default ``problem.bounds``), also the range of the point's sliders.
       follow: how many further steps of each method to draw.
