@@ -211,7 +211,7 @@ def _figure_info(page, i):
       const sliders = [...root.querySelectorAll('input[type=range]')].map((e) => ({
         name: e.dataset.name, max: Number(e.max), label: e.getAttribute('aria-label'), text: e.getAttribute('aria-valuetext') }));
       return { figure: root.dataset.figure, sliders,
-               radios: [...root.querySelectorAll('input[type=radio]')].map((e) => e.value),
+               options: [...root.querySelectorAll('.nagw-option')].map((e) => e.dataset.value),
                buttons: [...root.querySelectorAll('button')].map((e) => e.textContent) };
     }""",
         i,
@@ -397,16 +397,17 @@ def test_every_figure_responds_over_its_whole_range(server, browser, report, nam
                 assert root.get_by_role("button", name="Play the steps").count() == 0
 
             # choices and buttons change the picture
-            for value in info["radios"]:
-                radio = root.locator(f"input[type=radio][value={value}]")
-                if radio.is_checked():
+            for value in info["options"]:
+                option = root.locator(f".nagw-option[data-value={value}]")
+                if option.get_attribute("aria-pressed") == "true":
                     continue
                 before = _hash(page, i)
-                radio.focus()
-                page.keyboard.press("Space")
+                option.focus()
+                page.keyboard.press("Space")  # by keyboard
                 _settle(page)
-                assert radio.is_checked() and _hash(page, i) != before, f"{label}: choosing {value!r} changed nothing"
-            for button in root.locator("button:not(.nagw-play)").all():
+                assert option.get_attribute("aria-pressed") == "true" and _hash(page, i) != before, f"{label}: choosing {value!r} changed nothing"
+                assert root.locator(".nagw-option[aria-pressed=true]").count() == 1
+            for button in root.locator("button:not(.nagw-play):not(.nagw-option)").all():
                 if button.is_enabled():
                     before = _values(page, i)
                     button.click()

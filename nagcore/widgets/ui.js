@@ -67,7 +67,7 @@ function element(tag, className, attributes = {}) {
 }
 
 export function mount({ model, el }, figure) {
-  // radio groups need a page-wide unique name (each figure type is a module of its own)
+  // a page-wide unique prefix for ids (each figure type is a module of its own)
   const uid = `nagw-${Math.random().toString(36).slice(2, 10)}`;
   const spec = model.get("spec"), colors = model.get("colors");
   let params = { ...model.get("params") };
@@ -123,21 +123,23 @@ export function mount({ model, el }, figure) {
     });
   }
 
+  // a choice is a group of toggle buttons, one pressed: each is a stop of the Tab key
   for (const c of spec.choices || []) {
-    const set = element("fieldset", "nagw-choice");
-    const title = element("legend");
+    const set = element("div", "nagw-choice", { role: "group", "aria-labelledby": `${uid}-${c.name}` });
+    const title = element("span", "nagw-choice-label", { id: `${uid}-${c.name}` });
     title.textContent = c.label;
     set.appendChild(title);
-    const radios = c.options.map(([value, label]) => {
-      const option = element("label");
-      const radio = element("input", "", { type: "radio", name: `${uid}-${c.name}`, value });
-      radio.addEventListener("change", () => radio.checked && update({ [c.name]: value }, true));
-      option.append(radio, document.createTextNode(` ${label}`));
+    const options = c.options.map(([value, label]) => {
+      const option = element("button", "nagw-button nagw-option", { type: "button" });
+      option.dataset.choice = c.name;
+      option.dataset.value = value;
+      option.textContent = label;
+      option.addEventListener("click", () => update({ [c.name]: value }, true));
       set.appendChild(option);
-      return radio;
+      return option;
     });
     controls.appendChild(set);
-    inputs.push(() => radios.forEach((r) => { r.checked = r.value === params[c.name]; }));
+    inputs.push(() => options.forEach((o) => o.setAttribute("aria-pressed", String(o.dataset.value === params[c.name]))));
   }
 
   const buttons = (figure.buttons || []).map((b) => {
