@@ -37,7 +37,8 @@ from sphinx.util.osutil import relative_uri
 BUNDLE_NAME = "rolling-downhill"
 BUNDLE_TEMPLATES = pathlib.Path(__file__).parent / "bundle"
 # What the chapters import, plus the kernel and the notebook interface; pinned from requirements.txt
-CHAPTER_ROOTS = ["numpy", "matplotlib", "anywidget", "ipywidgets", "ipykernel", "jupyterlab"]
+CHAPTER_ROOTS = ["numpy", "matplotlib", "anywidget", "ipywidgets", "ipykernel", "jupyterlab",
+                 "jax", "keras", "optax", "scikit-learn"]  # the frameworks chapter 6 runs
 ASSIGNMENT_ROOTS = ["otter-grader"]
 NOTEBOOKS_DIR = "notebooks"  # executed chapters in the site
 PDF_PATH = "downloads/rolling-downhill.pdf"  # in the site; run.md links the same path

@@ -4,6 +4,8 @@ The engine behind the book. Imports flow one way::
 
     problems, optimizers (numpy only)  ->  run  ->  theory
                                            run  ->  plotting (matplotlib)  ->  widgets (anywidget)
+    optimizers  ->  adaptive (Adam, RMSprop, Nadam; numpy only)
+    run  ->  mlp (a numpy network and scikit-learn's digits)
 
 ``plotting``, ``theory`` and ``widgets`` are loaded on first use, so ``import nagcore`` needs
 only numpy and changes no global state.
@@ -19,11 +21,15 @@ Example:
 import importlib
 
 from nagcore import problems
+from nagcore.adaptive import adam, nadam, rmsprop
 from nagcore.optimizers import Optimizer, gradient_descent, momentum, nesterov
 from nagcore.problems import Problem
 from nagcore.run import Trajectory, first_divergence, run, steps_to_tolerance
 
 __all__ = [
+    "adam",
+    "nadam",
+    "rmsprop",
     "Optimizer",
     "Problem",
     "Trajectory",

@@ -19,6 +19,7 @@ References:
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
@@ -48,7 +49,8 @@ class Optimizer(NamedTuple):
       init: ``init(x) -> state``.
       step: ``step(grad, x, state) -> (x_next, state_next)``.
       hyperparams: the validated hyperparameters as float64 arrays (``lr``, and ``momentum`` for
-        the momentum methods). Their broadcast shape is the optimizer's batch shape.
+        the momentum methods), read-only copies of what the factory was given, in a read-only
+        mapping. Their broadcast shape is the optimizer's batch shape.
     """
 
     init: Callable[[Array], NamedTuple]
@@ -66,8 +68,12 @@ class Optimizer(NamedTuple):
 
 
 def _column(a: Array) -> Array:
-    """Add a trailing axis so a hyperparameter of batch shape multiplies parameters of shape batch + (d,)."""
-    return a[..., np.newaxis]
+    """Add a trailing axis so a hyperparameter of batch shape multiplies parameters of shape batch + (d,).
+
+    A scalar stays 0-d: then ``eta * grad(x)`` can reuse the gradient's buffer (numpy elides the
+    temporary only when the other operand is a scalar or has the same shape).
+    """
+    return a[..., np.newaxis] if a.ndim else a
 
 
 def gradient_descent(lr) -> Optimizer:
@@ -96,7 +102,7 @@ def gradient_descent(lr) -> Optimizer:
     def step(grad, x, state):
         return x - eta * grad(x), state
 
-    return Optimizer(init, step, {"lr": lr_})
+    return Optimizer(init, step, MappingProxyType({"lr": lr_}))
 
 
 def momentum(lr, momentum=0.9) -> Optimizer:
@@ -137,7 +143,7 @@ def momentum(lr, momentum=0.9) -> Optimizer:
         velocity = gamma * state.velocity + eta * grad(x)
         return x - velocity, VelocityState(velocity)
 
-    return Optimizer(init, step, {"lr": lr_, "momentum": gamma_})
+    return Optimizer(init, step, MappingProxyType({"lr": lr_, "momentum": gamma_}))
 
 
 def nesterov(lr, momentum=0.9) -> Optimizer:
@@ -178,8 +184,9 @@ def nesterov(lr, momentum=0.9) -> Optimizer:
         return VelocityState(np.zeros_like(x, dtype=float))
 
     def step(grad, x, state):
-        lookahead = x - gamma * state.velocity
-        velocity = gamma * state.velocity + eta * grad(lookahead)
+        coasting = gamma * state.velocity  # how far the velocity alone carries the parameters
+        lookahead = x - coasting
+        velocity = coasting + eta * grad(lookahead)
         return x - velocity, VelocityState(velocity)
 
-    return Optimizer(init, step, {"lr": lr_, "momentum": gamma_})
+    return Optimizer(init, step, MappingProxyType({"lr": lr_, "momentum": gamma_}))

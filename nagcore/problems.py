@@ -10,6 +10,7 @@ factory function: the factory validates its arguments once; the functions it ret
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -72,13 +73,64 @@ class Problem(NamedTuple):
         return self.L / self.mu if self.mu > 0 else np.inf
 
 
+#: Elements of the ``rows x d_out x d_in`` product that :func:`_matvec` forms at a time (8 MiB).
+_CHUNK = 1 << 20
+
+
+def _sum(a: Array) -> Array:
+    """Sum over the last axis in a fixed pairwise order, the same for every row and every batch layout.
+
+    ``np.sum`` lets the reduction's order depend on the array's shape (numpy unrolls, blocks and
+    may reorder the loop), so a run inside a batch could differ in the last bit from the same run
+    alone. Here each level adds the two halves elementwise, and elementwise arithmetic is exact per
+    element, so the result is a function of the row alone.
+    """
+    while a.shape[-1] > 1:
+        n = a.shape[-1]
+        half = n // 2
+        if n % 2:  # odd: the middle element is carried to the next level
+            head = a[..., : n - half].copy()
+            head[..., :half] += a[..., n - half :]
+            a = head
+        else:
+            a = a[..., :half] + a[..., half:]
+    return a[..., 0]
+
+
 def _matvec(M: Array, x: Array) -> Array:
     """``M @ x`` over the last axis of ``x``, summed in the same order for every run.
 
     ``x @ M.T`` would hand batches to BLAS, whose blocking (and so its rounding) depends on the
-    batch size; this keeps "a batch of runs equals the runs done one by one" exact to the bit.
+    batch size; this keeps "a batch of runs equals the runs done one by one" exact to the bit. Rows
+    are taken a chunk at a time, so the ``rows x d_out x d_in`` product never exceeds :data:`_CHUNK`
+    elements per chunk (a single row may need ``d_out x d_in``, the size of ``M`` itself).
     """
-    return np.sum(M * x[..., np.newaxis, :], axis=-1)
+    d_out, d_in = M.shape
+    flat = x.reshape(-1, d_in)
+    out = np.empty((flat.shape[0], d_out))
+    rows = max(1, _CHUNK // (d_out * d_in))
+    for start in range(0, flat.shape[0], rows):
+        out[start : start + rows] = _sum(M * flat[start : start + rows, np.newaxis, :])
+    return out.reshape(x.shape[:-1] + (d_out,))
+
+
+def _quiet(fn: Callable) -> Callable:
+    """Evaluate ``fn`` with numpy's floating-point warnings off: far from the minimum, overflow to
+    ``inf`` is the answer (``run`` flags it), not a reason to warn."""
+
+    @functools.wraps(fn)
+    def quiet(x):
+        with np.errstate(all="ignore"):
+            return fn(x)
+
+    return quiet
+
+
+def _problem(f, grad, x_star, L, mu, name, x0, bounds) -> "Problem":
+    """A :class:`Problem` whose functions do not warn and whose arrays are read-only copies."""
+    arrays = (np.array(a, dtype=float) for a in (x_star, x0, bounds))
+    x_star, x0, bounds = (_checks.frozen(a) for a in arrays)
+    return Problem(_quiet(f), _quiet(grad), x_star, float(L), float(mu), name, x0, bounds)
 
 
 def _window(x_star: Array, x0: Array, margin: float = 1.3) -> Array:
@@ -87,23 +139,30 @@ def _window(x_star: Array, x0: Array, margin: float = 1.3) -> Array:
     return np.stack([x_star - radius, x_star + radius], axis=-1)
 
 
-def _rotation(rotation, dim: int) -> Array:
+def _rotation(rotation, dim: int):
+    """The orthogonal matrix ``Q``, or ``None`` for the axis-aligned case."""
     if rotation is None:
-        return np.eye(dim)
+        return None
     if np.ndim(rotation) == 0:
         if dim != 2:
             raise ValueError(f"rotation given as an angle needs dim == 2, got dim={dim}; pass a ({dim}, {dim}) orthogonal matrix instead")
-        angle = float(rotation)
-        if not np.isfinite(angle):
-            raise ValueError(f"rotation must be a finite angle in radians, got {rotation!r}")
+        angle = _checks.finite("rotation", rotation)
         c, s = np.cos(angle), np.sin(angle)
         return np.array([[c, -s], [s, c]])
-    q = np.asarray(rotation, dtype=float)
-    if q.shape != (dim, dim) or not np.allclose(q.T @ q, np.eye(dim), atol=1e-10):
+    q = _checks.real_array("rotation", rotation, f"an angle (2-D) or a ({dim}, {dim}) orthogonal matrix")
+    if q.shape != (dim, dim) or not np.all(np.isfinite(q)) or not np.allclose(q.T @ q, np.eye(dim), atol=1e-10):
         raise ValueError(f"rotation must be an angle (2-D) or a ({dim}, {dim}) orthogonal matrix, got shape {q.shape}")
     return q
 
 
+def _point(name: str, value, d: int) -> Array:
+    arr = _checks.finite_vector(name, value)
+    if arr.size != d:
+        raise ValueError(f"{name} must have {d} entries (one per eigenvalue), got shape {arr.shape}")
+    return arr.reshape(d)
+
+
+@np.errstate(all="ignore")  # extreme but valid input gives inf constants, not warnings
 def quadratic(eigenvalues=None, *, condition_number=None, dim: int = 2, rotation=None, x_star=None, x0=None, name=None) -> Problem:
     r"""A convex quadratic :math:`f(x) = \tfrac12 (x - x^\star)^\top A (x - x^\star)`.
 
@@ -137,33 +196,47 @@ def quadratic(eigenvalues=None, *, condition_number=None, dim: int = 2, rotation
     if (eigenvalues is None) == (condition_number is None):
         raise ValueError("give exactly one of eigenvalues or condition_number")
     if condition_number is not None:
-        kappa = float(condition_number)
-        if not np.isfinite(kappa) or kappa < 1:
+        kappa = _checks.finite("condition_number", condition_number)
+        if kappa < 1:
             raise ValueError(f"condition_number must be finite and >= 1, got {condition_number!r}")
         dim = _checks.count("dim", dim, minimum=1)
         lam = np.geomspace(1.0 / kappa, 1.0, dim) if dim > 1 else np.ones(1)
     else:
-        lam = np.asarray(eigenvalues, dtype=float).reshape(-1)
+        lam = _checks.real_array("eigenvalues", eigenvalues).reshape(-1)
         if lam.size == 0 or not np.all(np.isfinite(lam)) or np.any(lam < 0) or not np.any(lam > 0):
-            raise ValueError(f"eigenvalues must be finite and >= 0 with at least one > 0, got {eigenvalues!r}")
+            raise ValueError(f"eigenvalues must be finite and >= 0 with at least one > 0, got {_checks._show(eigenvalues)}")
     d = lam.size
     q = _rotation(rotation, d)
-    hessian = (q * lam) @ q.T
-    hessian = 0.5 * (hessian + hessian.T)
-    centre = np.zeros(d) if x_star is None else _checks.finite_vector("x_star", x_star).reshape(d)
-    start = centre - 1.0 if x0 is None else _checks.finite_vector("x0", x0).reshape(d)
+    centre = np.zeros(d) if x_star is None else _point("x_star", x_star, d)
+    start = centre - 1.0 if x0 is None else _point("x0", x0, d)
+    centre = _checks.frozen(centre)
 
-    def grad(x):
-        return _matvec(hessian, x - centre)
+    if q is None:  # axis-aligned: the Hessian is diag(lam); no d x d matrix, O(d) per row
+        lam = _checks.frozen(lam.copy())
 
-    def f(x):
-        y = x - centre
-        return 0.5 * np.sum(_matvec(hessian, y) * y, axis=-1)
+        def grad(x):
+            return lam * (x - centre)
+
+        def f(x):
+            y = x - centre
+            return 0.5 * _sum(lam * y * y)
+
+    else:
+        hessian = (q * lam) @ q.T
+        hessian = _checks.frozen(0.5 * (hessian + hessian.T))
+
+        def grad(x):
+            return _matvec(hessian, x - centre)
+
+        def f(x):
+            y = x - centre
+            return 0.5 * _sum(_matvec(hessian, y) * y)
 
     label = name or (f"quadratic (κ = {lam.max() / lam.min():g})" if lam.min() > 0 else "quadratic")
-    return Problem(f, grad, centre, float(lam.max()), float(lam.min()), label, start, _window(centre, start))
+    return _problem(f, grad, centre, lam.max(), lam.min(), label, start, _window(centre, start))
 
 
+@np.errstate(all="ignore")  # extreme but valid input gives inf constants, not warnings
 def rosenbrock(a: float = 1.0, b: float = 100.0) -> Problem:
     r"""Rosenbrock's banana valley :math:`f(x, y) = (a - x)^2 + b (y - x^2)^2`.
 
@@ -184,9 +257,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Problem:
       >>> round(p.L, 2), round(p.mu, 4)
       (1001.6, 0.3994)
     """
-    a = float(a)
-    if not np.isfinite(a):
-        raise ValueError(f"a must be finite, got {a!r}")
+    a = _checks.finite("a", a)
     b = float(_checks.positive("b", b))
 
     def f(x):
@@ -198,13 +269,16 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Problem:
         w = v - u**2
         return np.stack([-2.0 * (a - u) - 4.0 * b * u * w, 2.0 * b * w], axis=-1)
 
-    hessian = np.array([[2.0 + 8.0 * b * a**2, -4.0 * a * b], [-4.0 * a * b, 2.0 * b]])
+    hessian = np.array([[2.0 + 8.0 * b * np.float64(a) ** 2, -4.0 * a * b], [-4.0 * a * b, 2.0 * b]])
+    if not np.all(np.isfinite(hessian)):
+        raise ValueError(f"a and b must keep the curvature 2 + 8 b a^2 finite, got a={a!r}, b={b!r}")
     lo, hi = np.linalg.eigvalsh(hessian)
     x_star = np.array([a, a**2])
     bounds = np.array([[a - 3.0, a + 1.5], [a**2 - 2.0, a**2 + 3.0]])
-    return Problem(f, grad, x_star, float(hi), float(lo), "Rosenbrock", np.array([-1.2, 1.0]), bounds)
+    return _problem(f, grad, x_star, hi, lo, "Rosenbrock", [-1.2, 1.0], bounds)
 
 
+@np.errstate(all="ignore")  # extreme but valid input gives inf constants, not warnings
 def double_well(tilt: float = 0.25) -> Problem:
     r"""A tilted double well in 1-D: :math:`f(x) = x^4/4 - x^2/2 + t\,x`.
 
@@ -224,9 +298,9 @@ def double_well(tilt: float = 0.25) -> Problem:
       >>> p.x_star.round(4), float(p.grad(p.x_star)[0]).__abs__() < 1e-12
       (array([-1.1072]), True)
     """
-    t = float(tilt)
+    t = _checks.finite("tilt", tilt)
     t_max = 2.0 / (3.0 * np.sqrt(3.0))
-    if not np.isfinite(t) or not 0 < t < t_max:
+    if not 0 < t < t_max:
         raise ValueError(f"tilt must be in (0, {t_max:.4f}), got {tilt!r}")
 
     def f(x):
@@ -240,9 +314,10 @@ def double_well(tilt: float = 0.25) -> Problem:
     x_min = float(roots.min())
     x_min -= (x_min**3 - x_min + t) / (3 * x_min**2 - 1)  # one Newton step polishes the root
     curvature = 3 * x_min**2 - 1
-    return Problem(f, grad, np.array([x_min]), float(curvature), float(curvature), f"double well (tilt {t:g})", np.array([2.0]), np.array([[-1.8, 2.2]]))
+    return _problem(f, grad, [x_min], curvature, curvature, f"double well (tilt {t:g})", [2.0], [[-1.8, 2.2]])
 
 
+@np.errstate(all="ignore")  # extreme but valid input gives inf constants, not warnings
 def piecewise_quadratic() -> Problem:
     r"""The strongly convex 1-D function on which tuned heavy ball cycles (Lessard, Recht and Packard, 2016).
 
@@ -267,9 +342,10 @@ def piecewise_quadratic() -> Problem:
     def grad(x):
         return np.where(x < 1, 25 * x, np.where(x < 2, x + 24, 25 * x - 24))
 
-    return Problem(f, grad, np.zeros(1), 25.0, 1.0, "piecewise quadratic", np.array([3.3]), np.array([[-4.0, 4.0]]))
+    return _problem(f, grad, [0.0], 25.0, 1.0, "piecewise quadratic", [3.3], [[-4.0, 4.0]])
 
 
+@np.errstate(all="ignore")  # extreme but valid input gives inf constants, not warnings
 def nesterov_worst_case(dim: int = 100, L: float = 1.0) -> Problem:
     r"""Nesterov's worst function in the world: the quadratic behind the :math:`O(1/k^2)` lower bound.
 
@@ -302,7 +378,7 @@ def nesterov_worst_case(dim: int = 100, L: float = 1.0) -> Problem:
         return 2.0 * x - padded[..., :-2] - padded[..., 2:]
 
     def f(x):
-        return 0.25 * L * (0.5 * np.sum(x * tridiag(x), axis=-1) - x[..., 0])
+        return 0.25 * L * (0.5 * _sum(x * tridiag(x)) - x[..., 0])
 
     def grad(x):
         return 0.25 * L * (tridiag(x) - e1)
@@ -310,9 +386,10 @@ def nesterov_worst_case(dim: int = 100, L: float = 1.0) -> Problem:
     x_star = 1.0 - np.arange(1, d + 1) / (d + 1)
     eig = 0.25 * L * (2.0 - 2.0 * np.cos(np.array([1, d]) * np.pi / (d + 1)))
     x0 = np.zeros(d)
-    return Problem(f, grad, x_star, float(eig[1]), float(eig[0]), f"Nesterov's worst case (d = {d})", x0, _window(x_star, x0))
+    return _problem(f, grad, x_star, eig[1], eig[0], f"Nesterov's worst case (d = {d})", x0, _window(x_star, x0))
 
 
+@np.errstate(all="ignore")  # extreme but valid input gives inf constants, not warnings
 def least_squares(features, targets, name: str = "least squares") -> Problem:
     r"""Linear least squares :math:`f(w) = \frac{1}{2n} \lVert X w - y \rVert^2` on a dataset.
 
@@ -336,20 +413,22 @@ def least_squares(features, targets, name: str = "least squares") -> Problem:
     """
     X, y = _dataset(features, targets)
     n = X.shape[0]
+    XT = _checks.frozen(np.ascontiguousarray(X.T))
 
     def residual(w):
         return _matvec(X, w) - y
 
     def f(w):
-        return 0.5 * np.mean(residual(w) ** 2, axis=-1)
+        r = residual(w)
+        return 0.5 * _sum(r * r) / n
 
     def grad(w):
-        return _matvec(X.T, residual(w)) / n
+        return _matvec(XT, residual(w)) / n
 
     w_star = np.linalg.lstsq(X, y, rcond=None)[0]
     eig = np.linalg.eigvalsh(X.T @ X / n)
     x0 = np.zeros(X.shape[1])
-    return Problem(f, grad, w_star, float(eig[-1]), float(max(eig[0], 0.0)), name, x0, _window(w_star, x0))
+    return _problem(f, grad, w_star, eig[-1], max(eig[0], 0.0), name, x0, _window(w_star, x0))
 
 
 def make_regression(n_samples: int = 200, n_features: int = 2, *, noise: float = 0.5, rng: np.random.Generator):
@@ -375,7 +454,8 @@ def make_regression(n_samples: int = 200, n_features: int = 2, *, noise: float =
     """
     n = _checks.count("n_samples", n_samples, minimum=1)
     d = _checks.count("n_features", n_features, minimum=1)
-    if not np.isfinite(noise) or noise < 0:
+    noise = _checks.finite("noise", noise)
+    if noise < 0:
         raise ValueError(f"noise must be finite and >= 0, got {noise!r}")
     rng = _generator(rng)
     w_true = rng.uniform(-2.0, 2.0, size=d)
@@ -428,14 +508,15 @@ def minibatch_gradient(features, targets, batch_size: int, *, rng: np.random.Gen
             order.reverse()
         rows = order.pop()
         Xb = X[rows]
+        # the mean over this batch's own size: the last batch of an epoch may be smaller
         return _matvec(Xb.T, _matvec(Xb, w) - y[rows]) / rows.size
 
-    return grad
+    return _quiet(grad)
 
 
 def _dataset(features, targets) -> tuple[Array, Array]:
-    X = np.asarray(features, dtype=float)
-    y = np.asarray(targets, dtype=float)
+    X = _checks.real_array("features", features, "an (n, d) array of real numbers")
+    y = _checks.real_array("targets", targets, "an (n,) array of real numbers")
     if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
         raise ValueError(f"features must have shape (n, d) with n, d >= 1, got {X.shape}")
     if y.shape != (X.shape[0],):

@@ -43,13 +43,14 @@ References:
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
 
 from nagcore import _checks
 
-__all__ = ["METHODS", "Tuned", "RateMap", "coefficients", "iteration_matrix", "rate", "tuned", "rate_map"]
+__all__ = ["METHODS", "Tuned", "RateMap", "coefficients", "iteration_matrix", "rate", "steps_per_decade", "tuned", "rate_map"]
 
 Array = np.ndarray
 
@@ -97,7 +98,7 @@ def _method(method) -> str:
 
 
 def _eigenvalues(eigenvalues) -> Array:
-    lam = np.asarray(eigenvalues, dtype=float)
+    lam = _checks.real_array("eigenvalues", eigenvalues, "finite and >= 0 with a non-empty last axis")
     if lam.ndim == 0:
         lam = lam[np.newaxis]
     if lam.shape[-1] == 0 or not np.all(np.isfinite(lam)) or np.any(lam < 0):
@@ -105,6 +106,7 @@ def _eigenvalues(eigenvalues) -> Array:
     return lam
 
 
+@np.errstate(all="ignore")  # extreme but valid settings give inf or nan rates, not warnings
 def coefficients(method: str, lr, momentum, eigenvalues) -> tuple[Array, Array]:
     r"""The coefficients :math:`(b, c)` of :math:`e_{k+1} = b e_k - c e_{k-1}` for each eigenvalue.
 
@@ -162,6 +164,7 @@ def _radius(b: Array, c: Array) -> Array:
     return np.where(disc < 0, cplx, real)
 
 
+@np.errstate(all="ignore")  # extreme but valid settings give inf or nan rates, not warnings
 def rate(method: str, lr, momentum, eigenvalues) -> Array:
     r"""Asymptotic linear rate of a method on a quadratic with the given Hessian eigenvalues.
 
@@ -170,6 +173,12 @@ def rate(method: str, lr, momentum, eigenvalues) -> Array:
     :math:`\|\theta_k - \theta^\star\| \approx C k^{p} \rho^k` with :math:`p = 1` where :math:`T` has
     a double eigenvalue and :math:`p = 0` otherwise; :math:`\rho < 1` means convergence from every
     start, :math:`\rho > 1` divergence from almost every start.
+
+    ``rate < 1`` is exactly the stability test: on the boundary (a rate of exactly 1, such as
+    gradient descent at :math:`\eta\lambda = 2`) rounding could leave the computed spectral radius a
+    hair below 1, so settings within rounding of the Schur-Cohn boundary are decided in exact
+    rational arithmetic on the given floats, and the result is >= 1 for every setting that is not
+    stable and < 1 for every setting that is.
 
     Broadcasting: the **last axis** of ``eigenvalues`` is the spectrum (a scalar counts as one
     eigenvalue) and the maximum is taken over it. ``lr``, ``momentum`` and the **leading axes** of
@@ -210,7 +219,60 @@ def rate(method: str, lr, momentum, eigenvalues) -> Array:
       (2, 1)
     """
     b, c = coefficients(method, lr, momentum, eigenvalues)
-    return np.max(_radius(b, c), axis=-1)
+    radius = _radius(b, c)
+    margin = np.minimum(1.0 - np.abs(c), 1.0 + c - np.abs(b))  # > 0 exactly when stable (Schur-Cohn)
+    tol = 1e-13 * (1.0 + np.abs(b) + np.abs(c))
+    unsure = (np.abs(margin) <= tol) | (np.abs(radius - 1.0) <= 1e-7)
+    stable = margin > 0
+    if unsure.any():
+        h, g = _inputs(lr, momentum, eigenvalues, b.shape)
+        stable[unsure] = [_stable_exactly(method, hi, gi) for hi, gi in zip(h[unsure], g[unsure])]
+    radius = np.where(stable, np.minimum(radius, _BELOW_ONE), np.maximum(radius, 1.0))
+    return np.max(radius, axis=-1)
+
+
+#: The largest float below 1: the rate of a stable setting whose computed radius rounded up to 1.
+_BELOW_ONE = np.nextafter(1.0, 0.0)
+
+
+def _inputs(lr, momentum, eigenvalues, shape) -> tuple[Array, Array]:
+    """``lr``, ``lam`` (as the pair ``(lr, lam)``) and ``momentum`` broadcast to the coefficients' shape."""
+    lr_ = np.asarray(lr)[..., np.newaxis]  # validated already; _stable_exactly takes float() of each
+    gamma = np.asarray(momentum)[..., np.newaxis]
+    lam = _eigenvalues(eigenvalues)
+    lr_b, lam_b, gamma_b = (np.broadcast_to(a, shape) for a in (lr_, lam, gamma))
+    return np.stack([lr_b, lam_b], axis=-1), gamma_b
+
+
+def _stable_exactly(method: str, lr_lam, gamma) -> bool:
+    """Schur-Cohn (``|c| < 1`` and ``|b| < 1 + c``) in exact rational arithmetic on the given floats."""
+    h = Fraction(float(lr_lam[0])) * Fraction(float(lr_lam[1]))
+    g = Fraction(float(gamma))
+    if method == "gd":
+        b, c = 1 - h, Fraction(0)
+    elif method == "momentum":
+        b, c = 1 + g - h, g
+    else:
+        b, c = (1 + g) * (1 - h), g * (1 - h)
+    return abs(c) < 1 and abs(b) < 1 + c
+
+
+def steps_per_decade(rates) -> Array:
+    r"""Steps that shrink the error ten-fold at a rate :math:`\rho`: :math:`\ln 10 / (-\ln \rho)`, ``inf`` if :math:`\rho \ge 1`.
+
+    A rate of exactly 1 (for example gradient descent at :math:`\eta L = 2`) does not converge, so
+    it gets ``inf``, never a large finite count; :func:`rate` already returns a value >= 1 for every
+    setting that is not stable in exact arithmetic.
+
+    Example:
+      >>> steps_per_decade([0.1, 0.5, 1.0, 3.0]).round(3)
+      array([1.   , 3.322,   inf,   inf])
+    """
+    rho = _checks.real_array("rates", rates)
+    if np.any(rho < 0) or not np.all(np.isfinite(rho)):
+        raise ValueError(f"rates must be finite and >= 0, got {_checks._show(rates)}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(rho < 1, np.log(10.0) / -np.log(rho), np.inf)
 
 
 def tuned(method: str, L: float, mu: float) -> Tuned:
@@ -279,6 +341,7 @@ def tuned(method: str, L: float, mu: float) -> Tuned:
     return Tuned(1.0 / L_, (s - 1.0) / (s + 1.0), 1.0 - 1.0 / s)
 
 
+@np.errstate(all="ignore")  # extreme but valid settings give inf or nan rates, not warnings
 def rate_map(kappa, lr=None, momentum=None) -> RateMap:
     r"""Rates of all three methods over a (learning rate, momentum) grid, one slice per condition number.
 

@@ -30,6 +30,15 @@ OPTIMIZERS = {
     "nesterov": lambda lr, mom: nagcore.nesterov(lr, mom),
 }
 
+# Adam, RMSprop and Nadam take steps of about lr whatever the gradient's size, so the
+# convergence settings above (lr as a fraction of 1/L) do not apply; test_adaptive.py crosses
+# this table with PROBLEMS under its own settings, and with the bad-input and batching tests.
+ADAPTIVE = {
+    "adam": lambda lr, b1: nagcore.adam(lr, b1),
+    "rmsprop": lambda lr, decay: nagcore.rmsprop(lr, decay),
+    "nadam": lambda lr, b1: nagcore.nadam(lr, b1),
+}
+
 
 @pytest.fixture(params=sorted(PROBLEMS))
 def problem(request):

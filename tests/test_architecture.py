@@ -14,16 +14,26 @@ ALLOWED = {
     "_checks": set(),
     "problems": {"_checks"},
     "optimizers": {"_checks"},
-    "run": {"_checks", "problems", "optimizers"},
+    "_recycle": set(),
+    "run": {"_checks", "_recycle", "problems", "optimizers"},
     "theory": {"_checks", "problems", "optimizers", "run"},
     "plotting": {"_checks", "problems", "optimizers", "run"},
     "widgets": {"_checks", "problems", "optimizers", "run", "theory", "plotting"},
+    "adaptive": {"_checks", "optimizers"},
+    "mlp": {"_checks", "optimizers", "run"},
+    "grading": set(),
 }
 THIRD_PARTY = {
     "matplotlib": {"plotting", "widgets"},
     "anywidget": {"widgets"},
     "ipywidgets": {"widgets"},
     "traitlets": {"widgets"},
+    "sklearn": {"mlp"},
+    # the frameworks are what nagcore is checked against, never what it is built on
+    "jax": set(),
+    "keras": set(),
+    "optax": set(),
+    "torch": set(),
 }
 
 

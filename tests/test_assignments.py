@@ -3,10 +3,11 @@
 Each assignment in assignments/ is built once per session with ``otter assign`` (which also runs
 the solutions against every public and hidden test and fails if one does not pass). Then the
 solutions, the blank student notebook and realistic wrong answers are graded without Docker by
-the guide's own command (assignments/grade_folder.py, i.e. ``otter.api.grade_submission``), one
+the guide's own command (assignments/grade_folder.py: each submission in its own sandbox), one
 folder per assignment, two at a time; one more submission goes through ``otter run``. Wrong
 answers are made from the solutions notebook by replacing one piece of solution code, so each
-one shows that the tests catch that mistake and only it.
+one shows that the tests catch that mistake and only it. Hostile submissions are in
+test_grading_sandbox.py.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ POINTS = {
     "hw02_momentum": {"q1": 3, "q2": 2},
     "hw03_nesterov": {"q1": 4, "q2": 2},
     "hw04_rates": {"q1": 3, "q2": 3, "q3": 2},
+    "hw06_nag_in_practice": {"q1": 4, "q2": 2, "q3": 4},
 }
 
 # (assignment, question, mistake, solution code, wrong code, points the question keeps).
@@ -50,6 +52,10 @@ WRONG = [
     ("hw01_gradient_descent", "q1", "calls nagcore instead of implementing the step",
      "return theta - lr * grad(theta)",
      "return nagcore.gradient_descent(lr).step(grad, theta, ())[0]", 0),
+    ("hw01_gradient_descent", "q1", "delegates to nagcore through importlib",
+     "return theta - lr * grad(theta)",
+     "opt = __import__('importlib').import_module('nagcore').gradient_descent(lr)\n"
+     "    return opt.step(grad, theta, opt.init(theta))[0]", 0),
     ("hw01_gradient_descent", "q2", "largest diagonal entry instead of largest eigenvalue",
      "2 / np.linalg.eigvalsh(A).max()", "2 / A.max()", 0),
     ("hw02_momentum", "q1", "momentum applied twice",
@@ -59,6 +65,13 @@ WRONG = [
     ("hw02_momentum", "q1", "PyTorch's buffer mixed with this book's velocity",
      "velocity = momentum * velocity + lr * grad(theta)\n    theta = theta - velocity",
      "velocity = momentum * velocity + grad(theta)\n    theta = theta - lr * velocity", 0),
+    ("hw02_momentum", "q1", "delegates to nagcore through a default argument",
+     "def heavy_ball_step(theta, velocity, grad, lr, momentum):\n",
+     "def heavy_ball_step(theta, velocity, grad, lr, momentum, _hb=nagcore.momentum):\n"
+     "    state = nagcore.optimizers.VelocityState(velocity)\n"
+     "    theta, state = _hb(lr, momentum).step(grad, theta, state)\n"
+     "    return theta, state.velocity\n\n\n"
+     "def unused(theta, velocity, grad, lr, momentum):\n", 0),
     ("hw02_momentum", "q2", "one gradient step instead of the terminal step",
      "terminal_step = lr * slope / (1 - momentum)", "terminal_step = lr * slope", 1),
     ("hw03_nesterov", "q1", "gradient at theta instead of the look-ahead point",
@@ -72,6 +85,16 @@ WRONG = [
      "    opt = nagcore.nesterov(lr, momentum)\n"
      "    theta, state = opt.step(grad, theta, nagcore.optimizers.VelocityState(velocity))\n"
      "    velocity = state.velocity\n", 0),
+    ("hw03_nesterov", "q1", "delegates to nagcore through a closure",
+     "def nesterov_step(theta, velocity, grad, lr, momentum):\n",
+     "def make_step(nag=nagcore.nesterov):\n"
+     "    def step(theta, velocity, grad, lr, momentum):\n"
+     "        state = nagcore.optimizers.VelocityState(velocity)\n"
+     "        theta, state = nag(lr, momentum).step(grad, theta, state)\n"
+     "        return theta, state.velocity\n"
+     "    return step\n\n\n"
+     "nesterov_step = make_step()\n\n\n"
+     "def unused(theta, velocity, grad, lr, momentum):\n", 0),
     ("hw03_nesterov", "q2", "largest distance from the minimum instead of the overshoot",
      "float(max(0.0, -nag.x.min()))", "float(np.abs(nag.x).max())", 0),
     ("hw04_rates", "q1", "heavy ball's momentum taken for its rate",
@@ -80,6 +103,31 @@ WRONG = [
      "steps_hb = steps_for(rate_hb)", "steps_hb = int(np.log(1e-6) / np.log(rate_hb))", 2),
     ("hw04_rates", "q3", "growth factor upside down",
      "growth_nag = nag_big / steps_nag", "growth_nag = steps_nag / nag_big", 0),
+    ("hw06_nag_in_practice", "q1", "the old buffer in the look-ahead step",
+     "buf = momentum * buf + g\n    params = params - lr * (g + momentum * buf)",
+     "params = params - lr * (g + momentum * buf)\n    buf = momentum * buf + g", 0),
+    ("hw06_nag_in_practice", "q1", "heavy ball's step on the stored parameters",
+     "params = params - lr * (g + momentum * buf)", "params = params - lr * buf", 0),
+    ("hw06_nag_in_practice", "q1", "learning rate inside the buffer (Keras's velocity)",
+     "buf = momentum * buf + g", "buf = momentum * buf + lr * g", 0),
+    ("hw06_nag_in_practice", "q1", "calls nagcore instead of implementing the step",
+     "    g = grad(params)\n    buf = momentum * buf + g\n    params = params - lr * (g + momentum * buf)\n",
+     "    theta, v = params + momentum * lr * buf, lr * buf\n"
+     "    opt = nagcore.nesterov(lr, momentum)\n"
+     "    theta, state = opt.step(grad, theta, nagcore.optimizers.VelocityState(v))\n"
+     "    params, buf = theta - momentum * state.velocity, state.velocity / lr\n", 0),
+    ("hw06_nag_in_practice", "q2", "kept the learning rate when raising the momentum",
+     "lr_099 = effective * (1 - 0.99)", "lr_099 = 0.1", 1),
+    ("hw06_nag_in_practice", "q3", "no bias correction",
+     "m_hat = m / (1 - b1**t)\n    s_hat = s / (1 - b2**t)", "m_hat = m\n    s_hat = s", 0),
+    ("hw06_nag_in_practice", "q3", "epsilon inside the square root",
+     "np.sqrt(s_hat) + eps", "np.sqrt(s_hat + eps)", 0),
+    ("hw06_nag_in_practice", "q3", "calls nagcore instead of implementing the step",
+     "    g = grad(theta)\n    m = b1 * m + (1 - b1) * g\n",
+     "    opt = nagcore.adam(lr, b1, b2, eps)\n"
+     "    theta, st = opt.step(grad, theta, nagcore.adaptive.AdamState(t - 1, m, s))\n"
+     "    return theta, st.mu, st.nu\n"
+     "    g = grad(theta)\n    m = b1 * m + (1 - b1) * g\n", 0),
 ]
 
 
@@ -181,8 +229,8 @@ def graded(built, wrong_notebooks, tmp_path_factory):
         graded = {}
         with open(csv_path) as f:
             for row in csv.DictReader(f):
-                if row.get("error"):
-                    graded[keys[name, row["file"]]] = row["error"]
+                if row["status"] != "graded":
+                    graded[keys[name, row["file"]]] = row["status"]
                     continue
                 scores = {q: float(row[q]) for q in row if q.startswith("q") and row[q]}
                 graded[keys[name, row["file"]]] = scores
@@ -241,7 +289,10 @@ def test_wrong_answer_loses_exactly_its_questions_points(graded, i):
 
 # Mistakes that only the hidden tests catch, by design; the public tests catch all the others.
 HIDDEN_ONLY = {"changes theta in place (only hidden tests see it)",
-               "calls nagcore instead of implementing the step"}
+               "calls nagcore instead of implementing the step",
+               "delegates to nagcore through importlib",
+               "delegates to nagcore through a default argument",
+               "delegates to nagcore through a closure"}
 
 
 def _public_tests_pass(student: pathlib.Path, submission: pathlib.Path, question: str) -> bool:
@@ -324,8 +375,10 @@ def _solution_and_hidden_text(master: pathlib.Path) -> list[str]:
                 public.append(line)
     public_text = "\n".join(public)
     secret = {re.sub(r"#\s*SOLUTION.*$", "", line).strip() for line in secret}
-    # keep distinctive lines only: not blank, not bare syntax, not also in the public part
-    return sorted(s for s in secret if len(s) > 12 and s not in public_text)
+    # keep distinctive lines only: not blank, not bare syntax, not an import (which gives nothing
+    # away, and which the instructor guide shows), not also in the public part
+    return sorted(s for s in secret if len(s) > 12 and not s.startswith(("import ", "from "))
+                  and s not in public_text)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -350,18 +403,18 @@ def test_grade_demo_prints_the_expected_scores():
     rows = {m[0]: m[1:] for m in re.findall(r"^(\w+)\.ipynb\s+(\S+)\s+(\S+)\s+(\S+)$", result.stdout, re.M)}
     assert rows == {"blank": ("0", "0", "0/6"), "right": ("4", "2", "6/6"), "wrong": ("0", "2", "2/6")}, result.stdout
     csv_text = (ROOT / "_build" / "grade-demo" / "grades.csv").read_text().splitlines()
-    assert csv_text[0] == "file,q1,q2,total,possible"
+    assert csv_text[0] == "file,q1,q2,total,possible,status,seconds"
     # the guide shows the command that make grade-demo runs, and the table it prints
     guide = (ROOT / "instructors.md").read_text()
     assert "make grade-demo" in guide
     shown = re.search(r"It prints:\n\n```text\n(.*?)```", guide, re.S).group(1).splitlines()
     printed = [line for line in result.stdout.splitlines() if line.startswith(("file ", "blank", "right", "wrong"))]
     assert shown == printed, "update the table in instructors.md"
-    command = re.search(r"```bash\n(\.venv/bin/python assignments/grade_folder\.py.*?)```", guide, re.S).group(1)
+    command = "make grade ASSIGNMENT=hw03_nesterov SUBMISSIONS="
+    assert command in guide
     makefile = (ROOT / "Makefile").read_text()
-    recipe = makefile[makefile.index("grade-demo:"):]
-    for arg in ("assignments/grade_folder.py", "_build/assignments/autograder/hw03_nesterov.zip", "-o"):
-        assert arg in command and arg in recipe
+    recipe = makefile[makefile.index("grade-demo:"):].split("\n\n")[0]
+    assert command.removeprefix("make ") in recipe, "make grade-demo runs the command the guide shows"
 
 
 def test_built_site_holds_no_solution_and_no_hidden_test(built):

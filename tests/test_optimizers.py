@@ -183,3 +183,16 @@ def test_gradient_descent_threshold_is_two_over_L():
     lrs = np.array([0.95, 0.99, 1.01, 1.05]) * 2 / p.L
     traj = nagcore.run(nagcore.gradient_descent(lrs), p, p.x0, 3000)
     np.testing.assert_array_equal(traj.diverged, [False, False, True, True])
+
+
+@pytest.mark.parametrize("make, keys", [(nagcore.gradient_descent, ["lr"]), (nagcore.momentum, ["lr", "momentum"]), (nagcore.nesterov, ["lr", "momentum"])])
+def test_hyperparameters_and_initial_state(make, keys):
+    opt = make(np.array([0.1, 0.2]))
+    assert list(opt.hyperparams) == keys and opt.batch_shape == (2,)
+    np.testing.assert_array_equal(opt.hyperparams["lr"], [0.1, 0.2])
+    state = opt.init(np.ones((2, 3), dtype=np.int64))
+    if keys == ["lr"]:
+        assert state == ()
+    else:
+        assert state.velocity.shape == (2, 3) and state.velocity.dtype == np.float64 and not state.velocity.any()
+        assert opt.hyperparams["momentum"] == 0.9  # the default

@@ -1,5 +1,7 @@
 """run(): shapes, bookkeeping, validation of every argument, and steps_to_tolerance."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -143,3 +145,278 @@ def test_first_divergence_marks_exactly_the_flagged_runs():
         k = first[i, j]
         assert dist[k] > limit or not np.isfinite(dist[k])
         assert np.all(dist[:k] <= limit)
+
+
+# --- recording every k-th iterate -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("steps, every, expected", [(10, 1, range(11)), (10, 3, [0, 3, 6, 9, 10]), (9, 3, [0, 3, 6, 9]), (5, 8, [0, 5]), (0, 4, [0])])
+def test_every_k_records_the_multiples_of_k_and_the_last_step(steps, every, expected):
+    p = problems.quadratic([0.5, 2.0], rotation=0.3)
+    full = nagcore.run(nagcore.nesterov(0.3, 0.8), p, p.x0, steps)
+    thin = nagcore.run(nagcore.nesterov(0.3, 0.8), p, p.x0, steps, every=every)
+    np.testing.assert_array_equal(thin.steps, list(expected))
+    assert thin.steps.dtype.kind == "i"
+    np.testing.assert_array_equal(thin.x, full.x[thin.steps])
+    np.testing.assert_array_equal(thin.f, full.f[thin.steps])
+    np.testing.assert_array_equal(full.steps, np.arange(steps + 1))
+
+
+def test_trajectory_fields_are_in_the_published_order():
+    assert nagcore.Trajectory._fields == ("x", "f", "diverged", "steps")
+
+
+def test_divergence_between_recorded_iterates_is_still_flagged():
+    """An excursion past the limit that returns before the next recorded step counts, as with every=1."""
+
+    def init(x):
+        return ()
+
+    def step(grad, x, state):
+        return grad(x), state
+
+    jumps = {3: 1e9}  # the iterate leaves at step 3 and comes straight back
+    calls = []
+
+    def oracle(x):
+        calls.append(1)
+        return np.full_like(x, jumps.get(len(calls), 0.5))
+
+    opt = nagcore.Optimizer(init, step, {})
+    traj = nagcore.run(opt, oracle, [0.5, 0.5], 8, every=4, blowup=10.0)
+    assert traj.diverged is True and np.isfinite(traj.x).all() and np.all(traj.x[1:] == 0.5)
+
+
+def test_divergence_decided_exactly_at_the_limit():
+    # GD with lr 3 on x^2/2 from 1: x_k = (-2)^k exactly; the limit 256 * (1 + 1) = 512 = |x_9|, and the
+    # rule is "further than the limit", so step 10 is the first past it. Zeros pad d to 16 and 64.
+    for d in (1, 16, 64):
+        p = problems.quadratic(np.ones(d))
+        x0 = np.zeros(d)
+        x0[0] = 1.0
+        traj = nagcore.run(nagcore.gradient_descent(3.0), p, x0, 12, blowup=256.0)
+        assert abs(traj.x[9, 0]) == 512.0 and traj.diverged is True
+        assert nagcore.first_divergence(traj.x, p.x_star, blowup=256.0) == 10
+        assert nagcore.run(nagcore.gradient_descent(3.0), p, x0, 9, blowup=256.0).diverged is False
+        assert nagcore.run(nagcore.gradient_descent(3.0), p, x0, 10, blowup=256.0, every=7).diverged is True
+
+
+def test_run_flags_equal_first_divergence_on_a_grid_that_straddles_the_limit():
+    rng = np.random.default_rng(3)
+    for d in (2, 9, 33):
+        q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+        p = problems.quadratic(np.r_[1.0, rng.uniform(0.1, 1.0, d - 1)], rotation=q, x_star=rng.standard_normal(d))
+        lrs = np.linspace(1.5, 2.6, 23)[:, None]
+        moms = np.array([0.0, 0.3, 0.7])
+        for blowup in (3.0, 50.0, 1e4):
+            traj = nagcore.run(nagcore.momentum(lrs, moms), p, p.x0, 120, blowup=blowup)
+            first = nagcore.first_divergence(traj.x, p.x_star, blowup=blowup)
+            np.testing.assert_array_equal(first >= 0, traj.diverged)
+            assert traj.diverged.any() and not traj.diverged.all()
+            # an independent check of the rule with numpy's own norm, away from the last ulp
+            with np.errstate(over="ignore", invalid="ignore"):
+                dist = np.linalg.norm(traj.x - p.x_star, axis=-1)
+            limit = blowup * (1 + np.linalg.norm(p.x0 - p.x_star))
+            clear = ~np.any(np.abs(dist / limit - 1) < 1e-12, axis=0)
+            beyond = np.any(~(dist <= limit), axis=0)
+            np.testing.assert_array_equal(traj.diverged[clear], beyond[clear])
+
+
+# --- the gradient is checked on the first call --------------------------------------------------
+
+
+def test_objective_instead_of_gradient_is_refused_clearly():
+    p = problems.quadratic([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"objective must return the gradient.*that is the objective, not its gradient"):
+        nagcore.run(nagcore.nesterov(0.1), p.f, p.x0, 5)
+    with pytest.raises(ValueError, match=r"objective must return the gradient.*shape \(3, 2\).*shape \(3,\)"):
+        nagcore.run(nagcore.nesterov(0.1), p.f, np.ones((3, 2)), 5)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (lambda x: x[..., :1], r"objective must return the gradient, an array of x's shape \(4, 2\); it returned shape \(4, 1\)"),
+        (lambda x: np.ones(2), r"objective must return the gradient.*\(4, 2\).*\(2,\)"),  # broadcasts, would run silently
+        (lambda x: x + 1j, r"objective must return real numbers"),
+        (lambda x: np.full(x.shape, "a"), r"objective must return real numbers"),
+    ],
+)
+def test_gradient_of_the_wrong_shape_or_type_is_refused(bad, match):
+    with pytest.raises(ValueError, match=match):
+        nagcore.run(nagcore.momentum(0.1), bad, np.ones((4, 2)), 3)
+
+
+def test_problem_with_a_wrong_gradient_names_objective_grad():
+    p = problems.quadratic([1.0, 2.0])
+    broken = p._replace(grad=lambda x: np.sum(x, axis=-1))
+    with pytest.raises(ValueError, match=r"objective\.grad must return the gradient"):
+        nagcore.run(nagcore.gradient_descent(0.1), broken, p.x0, 3)
+
+
+def test_gradient_is_checked_once_not_every_step():
+    shapes = []
+
+    def grad(x):
+        shapes.append(x.shape)
+        return 2 * x
+
+    traj = nagcore.run(nagcore.nesterov(0.1, 0.5), grad, np.ones((2, 3)), 4)
+    assert shapes == [(2, 3)] * 4 and traj.x.shape == (5, 2, 3)
+
+
+# --- bad input: every ValueError names its argument ----------------------------------------------
+
+DATE = __import__("datetime").datetime(2024, 1, 1)
+NOT_REAL = ["0.1", True, np.bool_(True), 1 + 2j, np.complex128(0.5), DATE, np.datetime64("2024-01-01"), None, [0.1, "a"], object()]
+
+
+@pytest.mark.parametrize("value", NOT_REAL, ids=repr)
+@pytest.mark.parametrize("name, factory, extra", FACTORIES)
+def test_learning_rate_must_be_a_real_number(value, name, factory, extra):
+    with pytest.raises(ValueError, match=r"^lr must be finite and > 0"):
+        factory(value, **extra)
+
+
+@pytest.mark.parametrize("value", NOT_REAL, ids=repr)
+@pytest.mark.parametrize("factory", [nagcore.momentum, nagcore.nesterov])
+def test_momentum_must_be_a_real_number(value, factory):
+    with pytest.raises(ValueError, match=r"^momentum must be in \[0, 1\)"):
+        factory(0.1, momentum=value)
+
+
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        ({"x0": ["1.0", "2.0"]}, "x0"),
+        ({"x0": [True, False]}, "x0"),
+        ({"x0": [1 + 1j, 0.0]}, "x0"),
+        ({"x0": [DATE, DATE]}, "x0"),
+        ({"steps": np.float64(3.0)}, "steps"),
+        ({"every": 0}, "every"),
+        ({"every": 2.0}, "every"),
+        ({"every": True}, "every"),
+        ({"every": "3"}, "every"),
+        ({"blowup": "1e6"}, "blowup"),
+        ({"blowup": True}, "blowup"),
+        ({"blowup": 1.0}, "blowup"),
+        ({"blowup": 2 + 0j}, "blowup"),
+        ({"steps": 10**15}, "steps"),
+    ],
+)
+def test_bad_run_inputs_name_the_argument(kwargs, argument):
+    p = problems.quadratic([1.0, 2.0])
+    args = {"x0": p.x0, "steps": 5, **kwargs}
+    with pytest.raises(ValueError, match=rf"^{argument}\b"):
+        nagcore.run(nagcore.gradient_descent(0.1), p, args.pop("x0"), args.pop("steps"), **args)
+
+
+def test_a_run_too_large_for_memory_is_refused_up_front_with_its_size():
+    p = problems.quadratic([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"steps=10000000000000 with every=1 records 10000000000001 iterates.* 240,000,000,000,024 bytes"):
+        nagcore.run(nagcore.gradient_descent(0.1), p, p.x0, 10**13)
+    # the same number of steps fits when only a few iterates are kept (and zero steps are run here)
+    many = nagcore.run(nagcore.gradient_descent(0.1), p, p.x0, 0, every=10**12)
+    assert many.x.shape == (1, 2)
+
+
+def test_numpy_integers_are_accepted_counts():
+    p = problems.quadratic([1.0, 2.0])
+    traj = nagcore.run(nagcore.gradient_descent(np.float32(0.1)), p, p.x0.astype(np.float32), np.int64(4), every=np.int8(2))
+    assert traj.x.dtype == np.float64 and traj.steps.tolist() == [0, 2, 4]
+
+
+# --- what a factory captured cannot be changed afterwards ---------------------------------------
+
+
+def test_changing_the_lr_array_after_the_factory_changes_nothing():
+    p = problems.quadratic([1.0, 2.0])
+    lr, mom = np.array([0.1, 0.3]), np.array([0.5, 0.9])
+    opt = nagcore.nesterov(lr, mom)
+    before = nagcore.run(opt, p, p.x0, 20)
+    lr[:] = 5.0
+    mom[:] = 0.0
+    after = nagcore.run(opt, p, p.x0, 20)
+    np.testing.assert_array_equal(after.x, before.x)
+    with pytest.raises(ValueError, match="read-only"):
+        opt.hyperparams["lr"][0] = 1.0
+    with pytest.raises(TypeError):
+        opt.hyperparams["lr"] = np.array([1.0, 1.0])
+
+
+# --- no numpy warning leaves a public function ---------------------------------------------------
+
+
+def test_no_numpy_warning_leaks_from_run_and_its_helpers():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = problems.quadratic([1.0, 2.0])
+        huge = np.array([1e300, -1e300])
+        traj = nagcore.run(nagcore.gradient_descent(3.0), p, huge, 30)  # the limit itself overflows
+        assert traj.diverged is True
+        nagcore.run(nagcore.gradient_descent(1e300), p, [1.0, 1.0], 30)
+        nagcore.first_divergence(np.array([[1.0, 1.0], [np.inf, np.nan]]), np.zeros(2))
+        nagcore.first_divergence(np.array([[1e300, 1e300], [1e308, 1e308]]), np.zeros(2))
+        nagcore.steps_to_tolerance(np.array([np.nan, np.inf, 1e-300]), 1e-3)
+
+
+def test_an_optimizer_that_changes_the_shape_is_refused():
+    bad = nagcore.Optimizer(lambda x: (), lambda grad, x, state: (x[..., :1], state), {})
+    with pytest.raises(ValueError, match=r"optimizer.step must return x_next of x's shape \(2,\), got shape \(1,\)"):
+        nagcore.run(bad, lambda x: x, [1.0, 2.0], 3)
+
+
+# --- first_divergence and steps_to_tolerance: edge cases and their inputs ------------------------
+
+
+def test_first_divergence_judges_each_run_on_its_own_entries():
+    xs = np.array([[[1.0, 1.0], [1.0, 1.0]], [[np.nan, 1.0], [0.5, 0.5]], [[np.inf, 1.0], [0.2, 0.2]]])
+    np.testing.assert_array_equal(nagcore.first_divergence(xs, np.zeros(2)), [1, -1])
+    p = problems.quadratic([1.0])
+    traj = nagcore.run(nagcore.gradient_descent(np.array([0.5, 1e300])), p, [1.0], 4)
+    assert not np.isfinite(traj.x[-1, 1]).all() and np.isfinite(traj.x[:, 0]).all()
+    np.testing.assert_array_equal(traj.diverged, [False, True])
+
+
+def test_first_divergence_uses_the_default_blowup_of_run():
+    p = problems.quadratic([1.0])
+    # |x_k| = 2^k from 1; run's default limit 1e6 * 2 is first passed at k = 21 (2^21 > 2e6 > 2^20)
+    traj = nagcore.run(nagcore.gradient_descent(3.0), p, [1.0], 25)
+    assert nagcore.first_divergence(traj.x, p.x_star) == 21 and traj.diverged is True
+    assert nagcore.run(nagcore.gradient_descent(3.0), p, [1.0], 20).diverged is False
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        ((np.ones((3, 2)).astype(str), np.zeros(2)), {}, r"^xs must be an array of iterates of shape \(steps \+ 1, \.\.\., d\), got"),
+        ((np.ones(3), np.zeros(3)), {}, r"^xs must have shape \(steps \+ 1, \.\.\., d\) with at least one step, got shape \(3,\)"),
+        ((np.ones((0, 2)), np.zeros(2)), {}, r"^xs must have shape .* got shape \(0, 2\)"),
+        ((np.ones((3, 2)), ["a", "b"]), {}, r"^reference must be a real number or an array of real numbers"),
+        ((np.ones((3, 2)), np.zeros(2)), {"blowup": 0.0}, r"^blowup must be finite and > 0"),
+        ((np.ones((3, 2)), np.zeros(2)), {"blowup": "2"}, r"^blowup must be finite and > 0"),
+    ],
+)
+def test_first_divergence_validates_its_inputs(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        nagcore.first_divergence(*args, **kwargs)
+
+
+def test_steps_to_tolerance_edge_cases():
+    assert nagcore.steps_to_tolerance([1.0, 0.2, 0.2], 0.2) == 1  # at the tolerance counts as reached
+    # a run that is never above the tolerance is done at step 0, whatever the other runs do
+    np.testing.assert_array_equal(nagcore.steps_to_tolerance(np.array([[0.1, 1.0], [0.05, 0.1]]), 0.2), [0.0, 1.0])
+    assert nagcore.steps_to_tolerance([3, 2, 1, 0], 1) == 2  # integer errors
+    for bad, message in ((["a", "b"], r"^errors must be an array of real numbers"), (0.5, r"^errors must have a leading step axis")):
+        with pytest.raises(ValueError, match=message):
+            nagcore.steps_to_tolerance(bad, 0.1)
+    with pytest.raises(ValueError, match=r"^tol must be finite and > 0"):
+        nagcore.steps_to_tolerance([1.0], -1)
+
+
+def test_default_blowup_is_a_million_times_the_starting_distance():
+    # from the reference itself (distance 0) the limit is exactly 1e6: 1e6 + 0.5 is past it
+    jump = nagcore.run(nagcore.gradient_descent(1.0), lambda x: np.full_like(x, -1e6 - 0.5), [0.0], 1)
+    assert jump.diverged is True and nagcore.first_divergence(jump.x, [0.0]) == 1
+    stay = nagcore.run(nagcore.gradient_descent(1.0), lambda x: np.full_like(x, -1e6), [0.0], 1)
+    assert stay.diverged is False and nagcore.first_divergence(stay.x, [0.0]) == -1

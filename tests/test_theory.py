@@ -210,7 +210,7 @@ BAD = [
 @pytest.mark.parametrize("args, name", BAD, ids=[f"{a[0]}-{n}-{i}" for i, (a, n) in enumerate(BAD)])
 @pytest.mark.parametrize("func", [theory.rate, theory.iteration_matrix, theory.coefficients])
 def test_bad_arguments_raise_value_error_naming_them(func, args, name):
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=rf"^{name} must"):
         func(*args)
 
 
@@ -219,7 +219,7 @@ def test_bad_arguments_raise_value_error_naming_them(func, args, name):
     [(("sgd", 1.0, 0.5), "method"), (("gd", 0.0, 0.5), "L"), (("gd", np.inf, 0.5), "L"), (("gd", 1.0, 0.0), "mu"), (("gd", 1.0, np.nan), "mu"), (("nesterov", 1.0, 2.0), "mu")],
 )
 def test_tuned_validates(args, name):
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=rf"^{name} must"):
         theory.tuned(*args)
 
 
@@ -236,3 +236,77 @@ def test_theory_is_loaded_lazily_and_imports_no_plotting():
     code = "import nagcore, sys; nagcore.theory; print('matplotlib' in sys.modules, 'nagcore.plotting' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def _stable_by_jury(method, lr, momentum, lam):
+    """Jury's conditions for z^2 - b z + c, in exact rational arithmetic: p(1) > 0, p(-1) > 0, |c| < 1."""
+    from fractions import Fraction
+
+    h, g = Fraction(lr) * Fraction(lam), Fraction(momentum)
+    b, c = {"gd": (1 - h, Fraction(0)), "momentum": (1 + g - h, g), "nesterov": ((1 + g) * (1 - h), g * (1 - h))}[method]
+    return (1 - b + c > 0) and (1 + b + c > 0) and abs(c) < 1
+
+
+@pytest.mark.parametrize("method", theory.METHODS)
+def test_rate_below_one_is_exactly_the_stable_settings_at_the_boundary(method):
+    """Settings on and one or two floats either side of the stability boundary, checked in exact arithmetic.
+
+    A rate of exactly 1 (on the boundary) is not convergence; rounding once left heavy ball's rate at
+    1 - 1e-13 there, which a rate map drew as the slowest converging colour.
+    """
+    rng = np.random.default_rng(5)
+    gammas = np.concatenate([[0.0, 0.5, 0.25, 0.75], rng.uniform(0.0, 0.999, 300)])
+    edge = BOUNDARY[method](gammas)
+    lams = np.array([1.0, 0.5, 2.0, 0.1])
+    checked = 0
+    for lam in lams:
+        for shift in (-2, -1, 0, 1, 2):
+            lr = edge / lam
+            for _ in range(abs(shift)):
+                lr = np.nextafter(lr, np.inf if shift > 0 else 0.0)
+            rates = theory.rate(method, lr, gammas, lam)
+            exact = np.array([_stable_by_jury(method, a, g, lam) for a, g in zip(lr, gammas)])
+            np.testing.assert_array_equal(rates < 1, exact, err_msg=f"lam={lam} shift={shift}")
+            checked += (~exact).sum()
+    assert checked > 500  # many boundary settings are unstable, and all of them get a rate >= 1
+
+
+def test_gradient_descent_at_lr_L_two_is_not_converging_on_the_rate_map():
+    m = theory.rate_map([10.0, 1000.0])  # the default grid holds lr * L = 2 exactly
+    column = np.flatnonzero(m.lr == 2.0)
+    assert column.size == 1
+    assert np.all(m.rates["gd"][:, :, column] == 1.0)
+    assert np.all(np.isinf(theory.steps_per_decade(m.rates["gd"][:, :, column])))
+    assert theory.rate("gd", 2.0, 0.0, [0.5, 1.0]) == 1.0
+
+
+def test_steps_per_decade():
+    rho = np.array([0.0, 0.1, 0.5, 0.9, np.nextafter(1.0, 0.0), 1.0, 1.5])
+    expected = np.log(10) / -np.log(rho[1:5])
+    out = theory.steps_per_decade(rho)
+    assert out[0] == 0.0
+    np.testing.assert_allclose(out[1:5], expected, rtol=1e-15)
+    assert out[4] > 1e15 and np.isinf(out[5:]).all()
+    for bad in ([-0.1], [np.nan], "0.5"):
+        with pytest.raises(ValueError, match=r"^rates must"):
+            theory.steps_per_decade(bad)
+
+
+def test_theory_does_not_warn():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        theory.rate("momentum", [1e-300, 1e300], 0.99, [1e300, 1e-300])
+        theory.rate_map([1.0, 1e12])
+        theory.steps_per_decade([0.0, 1.0])
+
+
+def test_messages_list_the_allowed_values():
+    with pytest.raises(ValueError, match=r"^method must be one of 'gd', 'momentum', 'nesterov', got 'adam'$"):
+        theory.rate("adam", 0.1, 0.5, 1.0)
+    with pytest.raises(ValueError, match=r"^eigenvalues must be finite and >= 0 with a non-empty last axis, got \[ 1\. -1\.\]$"):
+        theory.rate("gd", 0.1, 0.5, [1.0, -1.0])
+    with pytest.raises(ValueError, match=r"^eigenvalues must be finite and >= 0 with a non-empty last axis, got '1'"):
+        theory.rate("gd", 0.1, 0.5, "1")
+    assert theory.rate("gd", 0.5, 0.0, [0.0, 1.0]) == 1.0  # a flat direction never converges, but is allowed

@@ -12,25 +12,31 @@
 
 // ---------------------------------------------------------------- problems (nagcore.problems)
 
+// A sum in nagcore's fixed pairwise order (problems._sum): add the two halves elementwise, the
+// middle element of an odd length carried to the next level.
+export function sum(a) {
+  let v = a;
+  while (v.length > 1) {
+    const n = v.length, half = Math.floor(n / 2);
+    const next = v.slice(0, n - half);
+    for (let i = 0; i < half; i++) next[i] += v[n - half + i];
+    v = next;
+  }
+  return v[0];
+}
+
 // f(x) = 1/2 (x - x*)^T A (x - x*) + f*, gradient A (x - x*). The Hessian comes from Python as it
 // is (nagcore builds it as Q diag(lambda) Q^T), so that both sides multiply the same numbers.
 export function quadratic(hessian, x_star, f_star = 0) {
-  const d = x_star.length;
-  const matvec = (y) => hessian.map((row) => {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += row[j] * y[j];
-    return s;
-  });
+  const matvec = (y) => hessian.map((row) => sum(row.map((h, j) => h * y[j])));
   const offset = (x) => x.map((xi, i) => xi - x_star[i]);
   return {
-    dim: d,
+    dim: x_star.length,
     x_star,
     grad: (x) => matvec(offset(x)),
     f: (x) => {
       const y = offset(x), Ay = matvec(y);
-      let s = 0;
-      for (let i = 0; i < d; i++) s += Ay[i] * y[i];
-      return 0.5 * s + f_star;
+      return 0.5 * sum(Ay.map((a, i) => a * y[i])) + f_star;
     },
   };
 }
@@ -165,9 +171,7 @@ export function optimizer(method, lr, gamma) {
 // ---------------------------------------------------------------- the loop (nagcore.run)
 
 export function distance(x, reference) {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += (x[i] - reference[i]) * (x[i] - reference[i]);
-  return Math.sqrt(s);
+  return Math.sqrt(sum(x.map((xi, i) => (xi - reference[i]) * (xi - reference[i]))));
 }
 
 // run()'s divergence rule: an entry is non-finite, or x is beyond blowup * (1 + |x0 - x*|).
