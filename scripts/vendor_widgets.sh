@@ -14,6 +14,9 @@
 #                                   (its AMD build; copied from site-packages so that the front end
 #                                   always matches the anywidget pinned in requirements.txt)
 #   widgets-config.js               written by hand, kept in git, not touched here
+#   embed-anywidget.js              written by hand, kept in git, not touched here: renders the
+#                                   book's anywidgets without the manager, and loads the manager
+#                                   (the files above) only for other kinds of widgets
 set -euo pipefail
 
 REQUIREJS=2.3.8
@@ -62,6 +65,6 @@ requirejs $REQUIREJS (MIT)
 @jupyter-widgets/html-manager $HTML_MANAGER (BSD-3-Clause; bundled licences in embed-amd.js.LICENSE.txt)
 anywidget $ANYWIDGET_VERSION (MIT; from the Python package's nbextension/index.js)
 END
-(cd "$DEST" && find . -type f ! -name SHA256SUMS ! -name widgets-config.js -print | LC_ALL=C sort | xargs sha256sum > SHA256SUMS)
+(cd "$DEST" && find . -type f ! -name SHA256SUMS ! -name widgets-config.js ! -name embed-anywidget.js -print | LC_ALL=C sort | xargs sha256sum > SHA256SUMS)
 echo "vendored into $DEST:"
 cat "$DEST/VERSIONS"
