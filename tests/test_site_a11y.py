@@ -158,3 +158,19 @@ def test_page_passes_axe_and_the_keyboard(server, browser_context, name):
         assert not log.unexpected(), log.unexpected()
     finally:
         page.close()
+
+
+def test_stacked_tables_say_which_column_each_cell_is_in():
+    """On a phone a stack-on-phone table hides its header row; each cell then carries its heading."""
+    from bs4 import BeautifulSoup
+
+    checked = 0
+    for name in PAGES:
+        for table in BeautifulSoup((SITE / name).read_text(), "html.parser").select("table.stack-on-phone"):
+            headings = [" ".join(th.get_text(" ", strip=True).split()) for th in table.select("thead th")]
+            for row in table.select("tbody tr"):
+                for heading, cell in list(zip(headings, row.find_all("td", recursive=False)))[1:]:
+                    if cell.get_text(strip=True):
+                        assert cell.get("data-label") == heading, f"{name}: a cell of column {heading!r} is not labelled"
+                        checked += 1
+    assert checked > 100
