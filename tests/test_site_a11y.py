@@ -18,6 +18,7 @@ import pathlib
 
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 
 from test_site_browser import SITE, WIDGET_VIEW, _open, _pages, browser, browser_context, server  # noqa: F401 (fixtures)
 
@@ -162,8 +163,6 @@ def test_page_passes_axe_and_the_keyboard(server, browser_context, name):
 
 def test_stacked_tables_say_which_column_each_cell_is_in():
     """On a phone a stack-on-phone table hides its header row; each cell then carries its heading."""
-    from bs4 import BeautifulSoup
-
     checked = 0
     for name in PAGES:
         for table in BeautifulSoup((SITE / name).read_text(), "html.parser").select("table.stack-on-phone"):

@@ -83,10 +83,10 @@ def test_the_checker_finds_a_broken_link(tmp_path, monkeypatch):
 
 
 # Glossary and notation: each chapter points to both pages in its opening and links every glossary
-# term it uses, once, where it first uses it (or, where a paragraph would hold too many links, soon
-# after). A term counts as used when its name (or its plural) appears in the chapter's prose outside
-# headings, code, maths, captions and links; a longer term is matched before a shorter one inside it
-# ("learning rate" before "rate").
+# term it uses exactly once (the authors put the link at the first use, or soon after where a
+# paragraph would otherwise hold too many links). A term counts as used when its name (or its
+# plural) appears in the chapter's prose outside headings, code, maths, captions and links; a longer
+# term is matched before a shorter one inside it ("learning rate" before "rate").
 CHAPTER_PAGES = sorted((SITE / "chapters").glob("*.html")) if SITE.exists() else []
 # Words that are a glossary term's name but mean something else where a chapter uses them.
 OTHER_MEANING = {("06_nag_in_practice", "rate"): "a constant or effective rate there is a learning rate"}
