@@ -179,6 +179,19 @@ def test_ufuncs_with_out_and_reductions_on_pooled_arrays():
     assert type(x * np.ones(2)[:, None]) is np.ndarray  # another shape: not from the pool
 
 
+def test_ufuncs_with_two_outputs_on_pooled_arrays():
+    """Both results come back: in the caller's arrays where it gave them, in new ones where it gave None."""
+    pool = _recycle.Pool((3,))
+    x = pool.wrap(np.array([7.0, -5.5, 2.25]))
+    quotients, remainders = [3.0, -3.0, 1.0], [1.0, 0.5, 0.25]  # x = 2 q + r with 0 <= r < 2
+    q_out, r_out = np.empty(3), x + 0.0
+    q, r = np.divmod(x, 2.0, out=(q_out, r_out))
+    assert q is q_out and r is r_out
+    assert q_out.tolist() == quotients and np.asarray(r_out).tolist() == remainders
+    q, r = np.divmod(x, 2.0, out=(None, r_out))
+    assert r is r_out and np.asarray(q).tolist() == quotients
+
+
 def test_a_recycled_array_without_a_pool_computes_as_usual():
     loose = np.arange(3.0).view(_recycle.Recycled)
     assert np.asarray(loose * 2.0).tolist() == [0.0, 2.0, 4.0]
