@@ -378,6 +378,18 @@ def test_first_divergence_judges_each_run_on_its_own_entries():
     np.testing.assert_array_equal(traj.diverged, [False, True])
 
 
+def test_first_divergence_over_a_record_of_several_chunks():
+    """A record of 29 MB is read in several chunks; each run's first step is found in whichever chunk holds it."""
+    n, d = 1200, 1000
+    xs = np.zeros((n, 4, d))  # run 0 stays at the reference
+    xs[0, 1, 0] = np.nan  # run 1 starts non-finite (step 0) and is non-finite again at step 1000
+    xs[1000:, 1] = np.inf
+    xs[:, 2] = 1.0  # run 2: limit 1e6 (1 + sqrt(1000)), passed at step 900 by a distance of 1e8 sqrt(1000)
+    xs[900:, 2] = 1e8
+    xs[1100, 3, 7] = -np.inf  # run 3: one non-finite entry, late
+    np.testing.assert_array_equal(nagcore.first_divergence(xs, np.zeros(d)), [-1, 0, 900, 1100])
+
+
 def test_first_divergence_uses_the_default_blowup_of_run():
     p = problems.quadratic([1.0])
     # |x_k| = 2^k from 1; run's default limit 1e6 * 2 is first passed at k = 21 (2^21 > 2e6 > 2^20)
@@ -407,7 +419,7 @@ def test_steps_to_tolerance_edge_cases():
     # a run that is never above the tolerance is done at step 0, whatever the other runs do
     np.testing.assert_array_equal(nagcore.steps_to_tolerance(np.array([[0.1, 1.0], [0.05, 0.1]]), 0.2), [0.0, 1.0])
     assert nagcore.steps_to_tolerance([3, 2, 1, 0], 1) == 2  # integer errors
-    for bad, message in ((["a", "b"], r"^errors must be an array of real numbers"), (0.5, r"^errors must have a leading step axis")):
+    for bad, message in ((["a", "b"], r"^errors must be an array of real numbers \(NaN allowed\), got"), (0.5, r"^errors must have a leading step axis")):
         with pytest.raises(ValueError, match=message):
             nagcore.steps_to_tolerance(bad, 0.1)
     with pytest.raises(ValueError, match=r"^tol must be finite and > 0"):
