@@ -231,14 +231,17 @@ def test_objective_instead_of_gradient_is_refused_clearly():
         nagcore.run(nagcore.nesterov(0.1), p.f, p.x0, 5)
     with pytest.raises(ValueError, match=r"objective must return the gradient.*shape \(3, 2\).*shape \(3,\)"):
         nagcore.run(nagcore.nesterov(0.1), p.f, np.ones((3, 2)), 5)
+    with pytest.raises(ValueError, match=r"shape \(4, 3, 2\); it returned shape \(4, 3\)\. It returned one value per run") as info:
+        nagcore.run(nagcore.nesterov(0.1), p.f, np.ones((4, 3, 2)), 5)  # a grid of runs
+    assert str(info.value).endswith("(for a Problem p, p.grad, or p itself).")  # the hint says how to pass a Problem
 
 
 @pytest.mark.parametrize(
     "bad, match",
     [
-        (lambda x: x[..., :1], r"objective must return the gradient, an array of x's shape \(4, 2\); it returned shape \(4, 1\)"),
+        (lambda x: x[..., :1], r"^objective must return the gradient, an array of x's shape \(4, 2\); it returned shape \(4, 1\)\.$"),
         (lambda x: np.ones(2), r"objective must return the gradient.*\(4, 2\).*\(2,\)"),  # broadcasts, would run silently
-        (lambda x: x + 1j, r"objective must return real numbers"),
+        (lambda x: x + 1j, r"objective must return real numbers \(an int or float array\); it returned dtype complex128$"),
         (lambda x: np.full(x.shape, "a"), r"objective must return real numbers"),
     ],
 )
@@ -252,6 +255,22 @@ def test_problem_with_a_wrong_gradient_names_objective_grad():
     broken = p._replace(grad=lambda x: np.sum(x, axis=-1))
     with pytest.raises(ValueError, match=r"objective\.grad must return the gradient"):
         nagcore.run(nagcore.gradient_descent(0.1), broken, p.x0, 3)
+
+
+def test_an_objective_of_the_wrong_shape_is_refused_with_both_shapes():
+    p = problems.quadratic([1.0, 2.0])
+    broken = p._replace(f=lambda x: np.sum(x))  # one number for the whole trajectory
+    with pytest.raises(ValueError, match=r"^objective\.f must map \(\.\.\., d\) to \(\.\.\.\): for shape \(6, 2\) it returned shape \(\)$"):
+        nagcore.run(nagcore.gradient_descent(0.1), broken, p.x0, 5)
+
+
+def test_objective_over_a_long_record_equals_the_objective_row_by_row():
+    """50 runs of 100 parameters for 500 steps: the values are computed a block of steps at a time."""
+    p = problems.quadratic(np.geomspace(0.01, 1.0, 100), x_star=np.linspace(-1.0, 1.0, 100))
+    starts = np.random.default_rng(5).standard_normal((50, 100))
+    traj = nagcore.run(nagcore.nesterov(np.linspace(0.5, 2.5, 50), 0.5), p, starts, 500)
+    np.testing.assert_array_equal(traj.f, [p.f(x) for x in traj.x])
+    assert traj.diverged.any() and not traj.diverged.all()  # finite and overflowing values alike
 
 
 def test_gradient_is_checked_once_not_every_step():
@@ -388,6 +407,38 @@ def test_first_divergence_over_a_record_of_several_chunks():
     xs[900:, 2] = 1e8
     xs[1100, 3, 7] = -np.inf  # run 3: one non-finite entry, late
     np.testing.assert_array_equal(nagcore.first_divergence(xs, np.zeros(d)), [-1, 0, 900, 1100])
+
+
+def test_divergence_is_measured_from_a_reference_far_from_the_origin():
+    p = problems.quadratic([1.0, 2.0], x_star=[1e8, -1e8], x0=[1e8 + 1.0, -1e8])  # |x| is 1e8 times the limit's scale
+    traj = nagcore.run(nagcore.nesterov(0.5, 0.5), p, p.x0, 20)
+    assert traj.diverged is False and nagcore.first_divergence(traj.x, p.x_star) == -1
+    gone = nagcore.run(nagcore.gradient_descent(3.0), p, p.x0, 40)  # |x - x*| = 2^k from 1: past 2e6 at k = 21
+    assert gone.diverged is True and nagcore.first_divergence(gone.x, p.x_star) == 21
+
+
+@pytest.mark.parametrize("blowup", [1.5, 1e6])
+def test_a_step_one_ulp_beyond_the_limit_is_flagged_and_one_at_it_is_not(blowup):
+    """From the reference the limit is blowup itself; the rule is a strict distance > limit."""
+    for target, beyond in ((blowup, False), (np.nextafter(blowup, np.inf), True), (np.nextafter(blowup, 0.0), False)):
+        jump = nagcore.run(nagcore.gradient_descent(1.0), lambda x: np.full_like(x, -target), [0.0], 1, blowup=blowup)
+        assert jump.x[1, 0] == target and jump.diverged is beyond
+
+
+def test_the_fast_check_agrees_with_the_exact_rule_in_the_last_bits_of_the_limit():
+    """1000 parameters, distances within 40 ulps of the limit, where a sum in another order flips the verdict."""
+    d, eps = 1000, np.finfo(float).eps
+    rng = np.random.default_rng(0)
+    direction = rng.standard_normal((400, d)) * rng.uniform(0.0, 2.0, d)  # unequal terms: rounding differs by order
+    direction /= np.linalg.norm(direction, axis=-1, keepdims=True)
+    points = direction * (2.0 * (1.0 + rng.integers(-40, 41, 400) * eps))[:, None]
+    traj = nagcore.run(nagcore.gradient_descent(1.0), lambda x: -points, np.zeros((400, d)), 1, blowup=2.0)
+    np.testing.assert_array_equal(traj.x[1], points)
+    exact = nagcore.first_divergence(traj.x, np.zeros(d), blowup=2.0) >= 0
+    np.testing.assert_array_equal(traj.diverged, exact)
+    # the grid is a real test: a plain dot product would misjudge some of these runs
+    plain = np.einsum("ij,ij->i", points, points) > 4.0
+    assert exact.any() and not exact.all() and np.any(plain != exact)
 
 
 def test_first_divergence_uses_the_default_blowup_of_run():
