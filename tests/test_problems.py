@@ -346,6 +346,8 @@ def test_plotting_window_is_centred_and_holds_the_start_with_a_margin():
     [
         (np.eye(3), r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(3, 3\)$"),
         ([[1.0, 1e-6], [0.0, 1.0]], r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(2, 2\)$"),
+        ([[1.0, 1e-9], [0.0, 1.0]], r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(2, 2\)$"),
+        (np.eye(2) * (1 + 1e-7), r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(2, 2\)$"),  # stretches
         ([[np.nan, 0.0], [0.0, 1.0]], r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(2, 2\)$"),
         ([["a", "b"], ["c", "d"]], r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got \[\['a' 'b'\]"),
         ("0.5", r"^rotation must be a finite real number, got '0\.5'$"),
