@@ -249,9 +249,11 @@ def _distance(x: Array, reference: Array) -> Array:
 
 
 def _blowup_limit(x0: Array, reference: Array, blowup: float) -> Array:
-    """Distance from ``reference`` beyond which a run that started at ``x0`` counts as diverged."""
-    with np.errstate(all="ignore"):
-        return blowup * (1.0 + _distance(np.asarray(x0), reference))
+    """Distance from ``reference`` beyond which a run that started at ``x0`` counts as diverged.
+
+    Both callers compute it under ``np.errstate(all="ignore")``: a huge start overflows it to ``inf``.
+    """
+    return blowup * (1.0 + _distance(np.asarray(x0), reference))
 
 
 def _blown_up(x: Array, reference: Array, limit: Array) -> Array:

@@ -1,5 +1,6 @@
 """Buffer reuse in run(): any optimizer written to the pure contract gives the same bits with or without it."""
 
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -112,6 +113,13 @@ def test_pool_is_used_only_for_large_float_arrays():
     assert _recycle.pool_for(np.zeros(10)) is None
     assert _recycle.pool_for(np.zeros(_recycle.MIN_BYTES // 8)) is not None
     assert _recycle.pool_for(np.zeros(_recycle.MIN_BYTES // 4, dtype=np.float32)) is None
+
+
+@pytest.mark.parametrize("gil", [True, False])
+def test_no_pool_where_threads_run_without_the_gil(gil, monkeypatch):
+    """Reference counts are not a safe test of "nothing else holds this buffer" in a free-threaded Python."""
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: gil, raising=False)
+    assert (_recycle.pool_for(np.zeros(_recycle.MIN_BYTES // 8)) is not None) == gil
 
 
 def test_a_large_run_reuses_buffers_and_matches_the_plain_run(monkeypatch):

@@ -1,5 +1,6 @@
 """run(): shapes, bookkeeping, validation of every argument, and steps_to_tolerance."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -101,15 +102,19 @@ def test_shapes_that_do_not_broadcast_raise():
     p = problems.quadratic([1.0, 2.0])
     with pytest.raises(ValueError, match="x0's batch shape"):
         nagcore.run(nagcore.nesterov(np.array([0.1, 0.2, 0.3])), p, np.zeros((2, 2)), 5)
+    message = (r"^x0's batch shape \(2, 3\) does not broadcast with the hyperparameter shape \(4,\); "
+               r"leading axes of x0 and the lr/momentum arrays must be broadcast-compatible$")
+    with pytest.raises(ValueError, match=message):
+        nagcore.run(nagcore.nesterov(np.linspace(0.1, 0.4, 4)), p, np.zeros((2, 3, 2)), 5)
     with pytest.raises(ValueError, match="hyperparameter shapes do not broadcast"):
         nagcore.run(nagcore.nesterov(np.array([0.1, 0.2]), np.array([0.1, 0.2, 0.3])), p, p.x0, 5)
 
 
 def test_bad_optimizer_objective_and_blowup_raise():
     p = problems.quadratic([1.0, 2.0])
-    with pytest.raises(ValueError, match="optimizer"):
+    with pytest.raises(ValueError, match=r"^optimizer must be a nagcore Optimizer .*, got str$"):
         nagcore.run("sgd", p, p.x0, 5)
-    with pytest.raises(ValueError, match="objective"):
+    with pytest.raises(ValueError, match=r"^objective must be a nagcore Problem or a callable returning the gradient, got float$"):
         nagcore.run(nagcore.nesterov(0.1), 3.0, p.x0, 5)
     with pytest.raises(ValueError, match="blowup"):
         nagcore.run(nagcore.nesterov(0.1), p, p.x0, 5, blowup=0.5)
@@ -337,6 +342,21 @@ def test_a_run_too_large_for_memory_is_refused_up_front_with_its_size():
     # the same number of steps fits when only a few iterates are kept (and zero steps are run here)
     many = nagcore.run(nagcore.gradient_descent(0.1), p, p.x0, 0, every=10**12)
     assert many.x.shape == (1, 2)
+
+
+def test_the_memory_check_counts_the_record_to_the_byte(monkeypatch):
+    """8 bytes per recorded number: d per iterate, and one more for its value when there is an objective."""
+    p = problems.quadratic([1.0, 2.0])
+    starts = np.zeros((3, 2))
+    record = 8 * 11 * 3 * 2  # 11 iterates (0, 10, ..., 100) of 3 runs x 2 parameters
+    monkeypatch.setattr(sys.modules["nagcore.run"], "_physical_memory", lambda: record)
+    assert nagcore.run(nagcore.gradient_descent(0.1), p.grad, starts, 100, every=10).x.shape == (11, 3, 2)  # exactly fits
+    message = (r"^steps=100 with every=10 records 11 iterates of 3 run\(s\) x 2 parameters, which needs 792 bytes; "
+               r"this machine has 528 bytes of memory\. Record fewer iterates \(a larger every\) or run fewer steps\.$")
+    with pytest.raises(ValueError, match=message):  # with the values: 11 x 3 more numbers
+        nagcore.run(nagcore.gradient_descent(0.1), p, starts, 100, every=10)
+    monkeypatch.setattr(sys.modules["nagcore.run"], "_physical_memory", lambda: record + 8 * 33)
+    assert nagcore.run(nagcore.gradient_descent(0.1), p, starts, 100, every=10).f.shape == (11, 3)
 
 
 def test_numpy_integers_are_accepted_counts():
