@@ -287,6 +287,15 @@ def test_gradient_is_checked_once_not_every_step():
 
     traj = nagcore.run(nagcore.nesterov(0.1, 0.5), grad, np.ones((2, 3)), 4)
     assert shapes == [(2, 3)] * 4 and traj.x.shape == (5, 2, 3)
+    # from the second step on the optimizer is handed the gradient itself: no check, no wrapper
+    handed = []
+
+    def step(g, x, state):
+        handed.append(g)
+        return x - 0.1 * g(x), state
+
+    nagcore.run(nagcore.Optimizer(lambda x: (), step, {}), grad, np.ones((2, 3)), 4)
+    assert handed[0] is not grad and handed[1:] == [grad] * 3
 
 
 # --- bad input: every ValueError names its argument ----------------------------------------------
@@ -348,15 +357,15 @@ def test_the_memory_check_counts_the_record_to_the_byte(monkeypatch):
     """8 bytes per recorded number: d per iterate, and one more for its value when there is an objective."""
     p = problems.quadratic([1.0, 2.0])
     starts = np.zeros((3, 2))
-    record = 8 * 11 * 3 * 2  # 11 iterates (0, 10, ..., 100) of 3 runs x 2 parameters
+    record = 8 * 11 * 3 * 2  # 11 iterates (0, 10, ..., 90 and the last, 91) of 3 runs x 2 parameters
     monkeypatch.setattr(sys.modules["nagcore.run"], "_physical_memory", lambda: record)
-    assert nagcore.run(nagcore.gradient_descent(0.1), p.grad, starts, 100, every=10).x.shape == (11, 3, 2)  # exactly fits
-    message = (r"^steps=100 with every=10 records 11 iterates of 3 run\(s\) x 2 parameters, which needs 792 bytes; "
+    assert nagcore.run(nagcore.gradient_descent(0.1), p.grad, starts, 91, every=10).x.shape == (11, 3, 2)  # exactly fits
+    message = (r"^steps=91 with every=10 records 11 iterates of 3 run\(s\) x 2 parameters, which needs 792 bytes; "
                r"this machine has 528 bytes of memory\. Record fewer iterates \(a larger every\) or run fewer steps\.$")
     with pytest.raises(ValueError, match=message):  # with the values: 11 x 3 more numbers
-        nagcore.run(nagcore.gradient_descent(0.1), p, starts, 100, every=10)
+        nagcore.run(nagcore.gradient_descent(0.1), p, starts, 91, every=10)
     monkeypatch.setattr(sys.modules["nagcore.run"], "_physical_memory", lambda: record + 8 * 33)
-    assert nagcore.run(nagcore.gradient_descent(0.1), p, starts, 100, every=10).f.shape == (11, 3)
+    assert nagcore.run(nagcore.gradient_descent(0.1), p, starts, 91, every=10).f.shape == (11, 3)
 
 
 def test_numpy_integers_are_accepted_counts():
