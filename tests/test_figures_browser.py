@@ -35,7 +35,7 @@ import urllib.parse
 
 import numpy as np
 import pytest
-from test_site_browser import CHROMIUM_FLAGS, _chromium  # one way to find and start the browser
+from test_site_browser import browser  # noqa: F401 (fixture: one way to find and start the browser)
 
 from nagcore import theory, widgets
 
@@ -80,16 +80,6 @@ def server():
     yield url
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chrome = pw.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_FLAGS)
-        yield chrome
-        chrome.close()
 
 
 @pytest.fixture(scope="module")

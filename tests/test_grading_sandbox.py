@@ -238,7 +238,9 @@ def graded(tmp_path_factory):
     (folder / "i_not_json.ipynb").write_text("this is not a notebook {")
     assert sorted(p.name for p in folder.iterdir()) == sorted(EXPECTED)
 
-    watched = {"repository": (ROOT, ("_build", ".venv")), "venv": (ROOT / ".venv", ()),
+    # .git is left out: git commits made meanwhile (in this clone or its worktrees) are not grading's
+    # doing, and the sandbox mounts the whole repository read-only anyway
+    watched = {"repository": (ROOT, ("_build", ".venv", ".git")), "venv": (ROOT / ".venv", ()),
                "submissions": (folder, ()), "solutions": (ROOT / "_build" / "assignments", ())}
     before = {name: _files(path, skip) for name, (path, skip) in watched.items()}
     out = work / "grades.csv"

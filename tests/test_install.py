@@ -177,8 +177,7 @@ def test_an_interrupted_update_is_rebuilt(project):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
     deadline = time.monotonic() + 60
-    while not list(pathlib.Path(f"/proc/{p}/cmdline").read_bytes() for p in _children(update.pid) if b"pip" in
-                   pathlib.Path(f"/proc/{p}/cmdline").read_bytes()):
+    while not any(b"pip" in _cmdline(p) for p in _children(update.pid)):
         assert time.monotonic() < deadline and update.poll() is None, "pip did not start"
         time.sleep(0.1)
     time.sleep(1)
@@ -194,6 +193,14 @@ def test_an_interrupted_update_is_rebuilt(project):
     result = _ensure(project, BASE, stamp="v2")
     assert "rebuilding .venv: no install finished in it (one was interrupted)" in result.stdout, result.stdout + result.stderr
     assert _healthy(project, "v2") == HERE
+
+
+def _cmdline(pid: int) -> bytes:
+    """The command line of process pid, or b"" when it has already ended."""
+    try:
+        return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # ProcessLookupError or FileNotFoundError: the process ended meanwhile
+        return b""
 
 
 def _children(pid: int) -> list[int]:

@@ -144,8 +144,9 @@ class PageLog:
 def _open(context, url):
     page = context.new_page()
     log = PageLog(page)
-    page.goto(url, wait_until="load")
-    page.wait_for_load_state("networkidle")
+    # generous timeouts: on a busy 2-core machine a page with MathJax and figures can take a while
+    page.goto(url, wait_until="load", timeout=120_000)
+    page.wait_for_load_state("networkidle", timeout=120_000)
     return page, log
 
 
