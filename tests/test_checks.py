@@ -89,3 +89,10 @@ def test_a_finite_real_number_message():
         problems.rosenbrock(a=float("inf"))
     with pytest.raises(ValueError, match=r"^a must be a finite real number, got \[1\. 2\.\]$"):
         problems.rosenbrock(a=[1.0, 2.0])
+
+
+def test_range_and_finiteness_messages_show_the_value():
+    with pytest.raises(ValueError, match=r"^momentum must be in \[0, 1\), got 1\.5$"):
+        nagcore.momentum(0.1, 1.5)
+    with pytest.raises(ValueError, match=r"^x0 must be finite \(no NaN or inf\), got \[nan  1\.\]$"):
+        nagcore.run(nagcore.gradient_descent(0.1), lambda x: x, [np.nan, 1.0], 3)
