@@ -71,14 +71,30 @@ def test_every_page_of_the_book_is_a_bookmark_of_the_pdf_in_reading_order(reader
     top = reader.outline[1]  # the book's title, then its pages one level below
     assert _letters(reader.outline[0].title) == _letters(titles[0])
     bookmarks = [_letters(b.title) for b in top if not isinstance(b, list)]
-    positions = [bookmarks.index(_letters(t)) if _letters(t) in bookmarks else None for t in titles[1:]]
-    assert None not in positions, f"not bookmarked in the PDF: {[t for t, p in zip(titles[1:], positions) if p is None]}"
-    assert positions == sorted(positions)
+    # each page's bookmark after the previous page's (a section of an earlier page may share a title)
+    positions, after = [], 0
+    for title in titles[1:]:
+        found = bookmarks.index(_letters(title), after) if _letters(title) in bookmarks[after:] else None
+        positions.append(found)
+        after = found + 1 if found is not None else after
+    assert None not in positions, f"not bookmarked in the PDF, in reading order: {[t for t, p in zip(titles[1:], positions) if p is None]}"
+
+
+def _exercises_in_the_chapters() -> int:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [ROOT / f"{c['file']}.ipynb" for part in toc["parts"] for c in part["chapters"]]
+    cells = [c for f in files if f.is_file() for c in json.loads(f.read_text())["cells"] if c["cell_type"] == "markdown"]
+    return sum("".join(c["source"]).count("```{exercise}") for c in cells)
 
 
 def test_pdf_has_static_figures_math_and_exercises_but_no_widgets(text):
     assert text.count("Fig. ") >= 15, "figure captions"
-    assert "Exercise 1" in text and "Solution to" in text
+    exercises = _exercises_in_the_chapters()
+    assert exercises >= 6 * 3
+    numbers = {int(n) for n in re.findall(r"Exercise (\d+)", text)}
+    assert numbers == set(range(1, exercises + 1)), f"the chapters have {exercises} exercises, the PDF {sorted(numbers)}"
+    solved = {int(n) for n in re.findall(r"Solution to Exercise (\d+)", text)}
+    assert solved == numbers, f"exercises printed without their solution: {sorted(numbers - solved)}"
     for control in ("Play the steps", "Show code cell source"):
         assert control not in text, f"{control!r}: a control of the website is printed"
     # typeset maths arrives as text (a LaTeX source would show its backslashes)

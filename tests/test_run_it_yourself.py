@@ -16,6 +16,8 @@ into the new venv, and the test checks that the chapter imports that copy, not t
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import json
 import os
 import pathlib
@@ -29,6 +31,7 @@ import zipfile
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from packaging.utils import canonicalize_name
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
@@ -150,3 +153,31 @@ def test_bundle_installs_and_runs_a_chapter_in_an_empty_folder(bundle, tmp_path)
     code = [c for c in executed["cells"] if c["cell_type"] == "code"]
     assert code and all(c["execution_count"] for c in code), "every cell ran"
     assert not [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
+
+
+def _imported_modules() -> set[str]:
+    """Top-level modules that the chapters' code cells and nagcore's modules import."""
+    sources = [p.read_text() for p in (ROOT / "nagcore").rglob("*.py")]
+    for chapter in CHAPTERS:
+        cells = json.loads((ROOT / f"{chapter}.ipynb").read_text())["cells"]
+        sources += ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    found = set()
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                found |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def test_bundle_pins_what_every_chapter_imports(bundle):
+    """Every package a chapter (5 and 6 included) or nagcore imports is pinned in the bundle."""
+    with zipfile.ZipFile(bundle) as zf:
+        lines = zf.read("rolling-downhill/requirements.txt").decode().splitlines()
+    pinned = {canonicalize_name(l.split("==")[0]) for l in lines if "==" in l}
+    providers = importlib.metadata.packages_distributions()
+    modules = _imported_modules() - set(sys.stdlib_module_names) - {"nagcore"}
+    assert {"numpy", "matplotlib", "PEPit", "cvxpy", "keras", "jax", "optax", "sklearn"} <= modules
+    unpinned = {m: providers.get(m) for m in modules if not {canonicalize_name(d) for d in providers.get(m, [])} & pinned}
+    assert not unpinned, f"imported by the chapters or nagcore but not pinned in the bundle: {unpinned}"

@@ -5,7 +5,8 @@ of the site) runs on every page once its maths is typeset and its interactive fi
 No violation of serious or critical impact is allowed; the full results land in
 ``_build/a11y/axe.json``. The keyboard test tabs through every page: each link and control that a
 mouse user can see must be reached, in document order, and show a visible focus indicator.
-It also opens every exercise's solution, and checks that the download links of each chapter work.
+On every chapter of the table of contents it also opens every exercise's solution (which holds the
+solution's code), fetches the chapter's autograded assignment and checks that its downloads work.
 
 The server, the browser and the page helper are those of ``tests/test_site_browser.py``.
 """
@@ -16,6 +17,8 @@ import json
 import pathlib
 
 import pytest
+import yaml
+from bs4 import BeautifulSoup
 
 from test_site_browser import SITE, WIDGET_VIEW, _open, _pages, browser, browser_context, server  # noqa: F401 (fixtures)
 
@@ -23,6 +26,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 REPORT = ROOT / "_build" / "a11y"
 PAGES = [p for p in _pages() if p != "index.html"]  # index.html only redirects to intro.html
+_TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+CHAPTER_PAGES = [f"{c['file']}.html" for part in _TOC["parts"] for c in part["chapters"] if (ROOT / f"{c['file']}.ipynb").is_file()]
+
+
+def test_every_chapter_of_the_toc_is_a_checked_page():
+    assert len(CHAPTER_PAGES) >= 6, CHAPTER_PAGES
+    assert set(CHAPTER_PAGES) <= set(PAGES), f"chapters without a built page: {sorted(set(CHAPTER_PAGES) - set(PAGES))}"
 
 
 def _ready(page, name: str) -> None:
@@ -112,18 +122,26 @@ def _keyboard(page, name: str) -> None:
 
 
 def _solutions_and_downloads(page, name: str) -> None:
+    exercises = page.locator("main .exercise").count()
     solutions = page.locator(".solution.dropdown")
     count = solutions.count()
-    assert 3 <= count <= 6, f"{name}: {count} exercise solutions"
+    assert 3 <= exercises <= 6 and count == exercises, f"{name}: {exercises} exercises, {count} solutions"
     for i in range(count):
         solution = solutions.nth(i)
         body = solution.locator("section#solution-content")
         assert not body.is_visible(), f"{name}: solution {i + 1} is open before it is asked for"
+        assert body.locator(".cell").count() >= 1, f"{name}: the code of solution {i + 1} is not folded into it"
         solution.locator("button.toggle-button").click()
         body.wait_for(state="visible", timeout=3000)
-    downloads = page.locator(".dropdown-download-buttons a[href]").evaluate_all("els => els.map(e => e.href)")
-    assert len(downloads) >= 3
-    for url in downloads:
+    # the chapter's autograded assignment: one student notebook, linked from the page, that checks answers
+    assignments = page.locator('main a[href*="/hw0"][href$=".ipynb"]').evaluate_all("els => els.map(e => e.href)")
+    assert len(set(assignments)) == 1, f"{name}: assignment links {assignments}"
+    response = page.request.get(assignments[0])
+    assert response.ok and "grader.check" in response.text(), f"{name}: {assignments[0]} is not an autograded notebook"
+    menu = page.locator(".dropdown-download-buttons a[href]")
+    labels = [label.strip() for label in menu.all_inner_texts()]
+    assert {"Notebook with outputs", "Notebook without outputs", "Runnable book (.zip)"} <= set(labels), labels
+    for url in menu.evaluate_all("els => els.map(e => e.href)"):
         response = page.request.get(url)
         assert response.ok and len(response.body()) > 1000, f"{name}: {url} does not resolve"
 
@@ -136,8 +154,22 @@ def test_page_passes_axe_and_the_keyboard(server, browser_context, name):
         _ready(page, name)
         _axe(page, name)
         _keyboard(page, name)
-        if name.startswith("chapters/"):
+        if name in CHAPTER_PAGES:
             _solutions_and_downloads(page, name)
         assert not log.unexpected(), log.unexpected()
     finally:
         page.close()
+
+
+def test_stacked_tables_say_which_column_each_cell_is_in():
+    """On a phone a stack-on-phone table hides its header row; each cell then carries its heading."""
+    checked = 0
+    for name in PAGES:
+        for table in BeautifulSoup((SITE / name).read_text(), "html.parser").select("table.stack-on-phone"):
+            headings = [" ".join(th.get_text(" ", strip=True).split()) for th in table.select("thead th")]
+            for row in table.select("tbody tr"):
+                for heading, cell in list(zip(headings, row.find_all("td", recursive=False)))[1:]:
+                    if cell.get_text(strip=True):
+                        assert cell.get("data-label") == heading, f"{name}: a cell of column {heading!r} is not labelled"
+                        checked += 1
+    assert checked > 100

@@ -204,6 +204,12 @@ _OVERFLOW = """() => {
 }"""
 
 
+_UNFOLD = """() => {
+  for (const d of document.querySelectorAll('main details')) d.open = true;
+  for (const b of document.querySelectorAll('main .dropdown button.toggle-button')) b.click();
+}"""
+
+
 @pytest.mark.parametrize("name", _pages())
 def test_page_is_clean_and_fits_the_screen(server, screen, name):
     """At 1280 and 390 px: no console error or warning, no request leaves the site, nothing overflows."""
@@ -217,6 +223,9 @@ def test_page_is_clean_and_fits_the_screen(server, screen, name):
         assert page.evaluate(_SETTLED, widgets) >= widgets, f"{name}: not every widget was rendered"
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{name.replace('/', '_').removesuffix('.html')}_{screen.width}.png"), full_page=True)
+        # what a reader can unfold must fit too: every folded cell and every exercise's solution
+        page.evaluate(_UNFOLD)
+        page.wait_for_timeout(300)
         overflow = page.evaluate(_OVERFLOW)
         assert not log.unexpected(), f"{name} at {screen.width} px: console errors or warnings {log.unexpected()}"
         assert not log.failed, f"{name}: failed local requests {log.failed}"
