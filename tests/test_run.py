@@ -427,7 +427,7 @@ def test_first_divergence_judges_each_run_on_its_own_entries():
 
 
 def test_first_divergence_over_a_record_of_several_chunks():
-    """A record of 29 MB is read in several chunks; each run's first step is found in whichever chunk holds it."""
+    """A record of 38 MB is read in several chunks; each run's first step is found in whichever chunk holds it."""
     n, d = 1200, 1000
     xs = np.zeros((n, 4, d))  # run 0 stays at the reference
     xs[0, 1, 0] = np.nan  # run 1 starts non-finite (step 0) and is non-finite again at step 1000
