@@ -28,7 +28,8 @@ help:
 	@echo "make pdf    the whole book as one PDF, _build/pdf/rolling-downhill.pdf (needs Chromium)"
 	@echo "make linkcheck  check the external links of the book (needs the network; not part of make test)"
 	@echo "make bench  measure nagcore and the book (ratios) into bench/results.md (minutes; not part of make test)"
-	@echo "make mutants      mutation testing of nagcore with the fast unit tests (long; not part of make test)"
+	@echo "make mutants      mutation testing of nagcore with the fast unit tests (long; not part of make test;"
+	@echo "                  one worker: MUTANTS_JOBS=N runs N at once)"
 
 # .venv is checked on every run (about 0.1 s) and created, repaired or updated when needed:
 # scripts/ensure_venv.sh says why when it rebuilds, and what to do when PYTHON cannot be used.
@@ -149,11 +150,12 @@ bench: $(STAMP) browser
 # Mutation testing (not part of `make test`). mutmut lives in its own environment, installed on first
 # use from bench/mutants-requirements.txt: its text UI needs markdown-it-py 4, the book's myst-parser 3.
 MUTANTS_VENV := .venv-mutants
+MUTANTS_JOBS ?= 1
 mutants:
 	@test -x $(MUTANTS_VENV)/bin/python || $(PYTHON) -m venv $(MUTANTS_VENV)
 	$(MUTANTS_VENV)/bin/python -m pip install --quiet -r bench/mutants-requirements.txt
 	rm -rf mutants
-	$(MUTANTS_VENV)/bin/mutmut run > /dev/null || true
+	$(MUTANTS_VENV)/bin/mutmut run --max-children $(MUTANTS_JOBS) > /dev/null || true
 	$(MUTANTS_VENV)/bin/python bench/mutants_report.py $(MUTANTS_VENV)/bin/mutmut
 
 distclean: clean

@@ -6,7 +6,7 @@ The engine behind the book. Imports flow one way::
                                            run  ->  plotting (matplotlib)  ->  widgets (anywidget)
     optimizers  ->  adaptive (Adam, RMSprop, Nadam; numpy only)
     run  ->  mlp (a numpy network and scikit-learn's digits)
-    optimizers  ->  restart (adaptive restart);  problems  ->  ode, pep (PEPit and cvxpy)
+    problems, optimizers  ->  restart (adaptive restart);  problems  ->  ode, pep (PEPit and cvxpy)
 
 ``plotting``, ``theory`` and ``widgets`` are loaded on first use, and so are ``restart`` (adaptive
 restart), ``ode`` (the continuous-time view) and ``pep`` (worst cases by performance estimation,

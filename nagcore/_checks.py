@@ -90,4 +90,4 @@ def _show(value) -> str:
         text = np.array2string(np.asarray(value), threshold=6) if np.ndim(value) else repr(value)
     except Exception:  # noqa: BLE001 - any object must be describable in an error message
         text = f"a {type(value).__name__}"
-    return text if len(text) < 80 else text[:77] + "..."
+    return text if len(text) <= 80 else text[:77] + "..."

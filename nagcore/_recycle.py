@@ -105,8 +105,11 @@ class Recycled(np.ndarray):
         plain = tuple(a.view(np.ndarray) if isinstance(a, Recycled) else a for a in inputs)
         if out is not None:
             kwargs["out"] = tuple(o.view(np.ndarray) if isinstance(o, Recycled) else o for o in out)
-            getattr(ufunc, method)(*plain, **kwargs)
-            return out[0] if len(out) == 1 else out
+            results = getattr(ufunc, method)(*plain, **kwargs)
+            if len(out) == 1:
+                return out[0]
+            # several outputs (np.divmod): the caller's arrays where it gave one, numpy's where it gave None
+            return tuple(r if o is None else o for r, o in zip(results, out))
         pool = self._pool() if self._pool is not None else None
         if pool is None or method != "__call__" or ufunc not in _ARITHMETIC or kwargs or not _float64_operands(plain):
             return getattr(ufunc, method)(*plain, **kwargs)

@@ -150,7 +150,7 @@ def _rotation(rotation, dim: int):
         c, s = np.cos(angle), np.sin(angle)
         return np.array([[c, -s], [s, c]])
     q = _checks.real_array("rotation", rotation, f"an angle (2-D) or a ({dim}, {dim}) orthogonal matrix")
-    if q.shape != (dim, dim) or not np.all(np.isfinite(q)) or not np.allclose(q.T @ q, np.eye(dim), atol=1e-10):
+    if q.shape != (dim, dim) or not np.all(np.isfinite(q)) or not np.allclose(q.T @ q, np.eye(dim), rtol=0.0, atol=1e-10):
         raise ValueError(f"rotation must be an angle (2-D) or a ({dim}, {dim}) orthogonal matrix, got shape {q.shape}")
     return q
 

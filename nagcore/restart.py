@@ -32,6 +32,7 @@ import numpy as np
 
 from nagcore import _checks
 from nagcore.optimizers import Optimizer
+from nagcore.problems import _sum
 
 __all__ = ["RESTARTS", "RestartState", "nesterov_restart", "schedule"]
 
@@ -110,7 +111,7 @@ def nesterov_restart(lr, momentum=None, *, restart: str = "gradient", f: Optiona
         velocity = gamma * state.velocity + eta * g
         x_next = x - velocity
         if restart == "gradient":
-            fire = np.sum(g * velocity, axis=-1) < 0
+            fire = _sum(g * velocity) < 0  # summed in the same order for every batch layout
         elif restart == "function":
             fire = f(x_next) > f(x)
         else:

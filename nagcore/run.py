@@ -123,7 +123,7 @@ def run(
     _refuse_what_does_not_fit(n_recorded, batch_shape, d, with_values=f is not None, steps=steps, every=every)
     recorded = np.append(np.arange(0, steps + 1, every), [steps] if steps % every else []).astype(np.int64)
 
-    x = np.array(np.broadcast_to(x0, batch_shape + (d,)), dtype=float)
+    x = np.array(np.broadcast_to(x0, batch_shape + (d,)))  # x0 is float64 already
     xs = np.empty((recorded.size,) + x.shape)
     xs[0] = x
     pool = _recycle.pool_for(x)
@@ -249,9 +249,11 @@ def _distance(x: Array, reference: Array) -> Array:
 
 
 def _blowup_limit(x0: Array, reference: Array, blowup: float) -> Array:
-    """Distance from ``reference`` beyond which a run that started at ``x0`` counts as diverged."""
-    with np.errstate(all="ignore"):
-        return blowup * (1.0 + _distance(np.asarray(x0), reference))
+    """Distance from ``reference`` beyond which a run that started at ``x0`` counts as diverged.
+
+    Both callers compute it under ``np.errstate(all="ignore")``: a huge start overflows it to ``inf``.
+    """
+    return blowup * (1.0 + _distance(np.asarray(x0), reference))
 
 
 def _blown_up(x: Array, reference: Array, limit: Array) -> Array:

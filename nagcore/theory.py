@@ -271,7 +271,7 @@ def steps_per_decade(rates) -> Array:
     rho = _checks.real_array("rates", rates)
     if np.any(rho < 0) or not np.all(np.isfinite(rho)):
         raise ValueError(f"rates must be finite and >= 0, got {_checks._show(rates)}")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore"):  # log(0) and the division by -log(1) = -0; nothing else can warn
         return np.where(rho < 1, np.log(10.0) / -np.log(rho), np.inf)
 
 

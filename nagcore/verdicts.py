@@ -157,7 +157,7 @@ def tuned_steps(kappa: float, *, tol: float = 1e-6, rotation: float = np.pi / 6)
     counts = []
     for method, t in zip(theory.METHODS, settings):
         # gradient descent shrinks by exactly its rate; the double roots of the others add a factor k
-        budget = int((1.0 if method == "gd" else 1.5) * np.log(tol) / np.log(t.rate)) + 20
+        budget = int((1.0 if method == "gd" else 1.5) * -np.log10(tol) * theory.steps_per_decade(t.rate)) + 20
         traj = run(optimizer(method, t.lr, t.momentum), p, p.x0, budget)
         counts.append(steps_to_tolerance(np.linalg.norm(traj.x - p.x_star, axis=-1) / r0, tol))
     if not np.all(np.isfinite(counts)):

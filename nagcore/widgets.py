@@ -592,4 +592,4 @@ class RateMapExplorer(Figure):
     def fewest_steps(self, kappa: float) -> dict:
         """Each method's fewest steps per tenfold error reduction on the map's grid at ``kappa``, rounded to 0.1 as the figure shows them."""
         rates = theory.rate_map(kappa, lr=self.grid.lr, momentum=self.grid.momentum).rates
-        return {m: round(float(np.log(10.0) / -np.log(r.min())), 1) for m, r in rates.items()}
+        return {m: round(float(theory.steps_per_decade(r.min())), 1) for m, r in rates.items()}

@@ -20,7 +20,7 @@ ALLOWED = {
     "plotting": {"_checks", "problems", "optimizers", "run"},
     "verdicts": {"_checks", "problems", "optimizers", "run", "theory"},
     "widgets": {"_checks", "problems", "optimizers", "run", "theory", "plotting"},
-    "restart": {"_checks", "optimizers"},
+    "restart": {"_checks", "problems", "optimizers"},
     "ode": {"_checks", "problems"},
     "pep": {"_checks", "problems"},
     "adaptive": {"_checks", "optimizers"},

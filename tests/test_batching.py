@@ -11,10 +11,25 @@ import pytest
 
 import nagcore
 from nagcore import problems
+from nagcore.restart import nesterov_restart
 
 from conftest import OPTIMIZERS
 
 DIMS = (2, 8, 16, 64)
+
+# the shared table's optimizers, and restart's other two rules: its momentum schedule, and the
+# test on the objective (restart decides with a sum over the parameters, which must not depend on
+# the batch's layout either)
+OPT_NAMES = sorted(OPTIMIZERS) + ["restart_schedule", "restart_function"]
+
+
+def _make(opt_name, p):
+    """``make(lr, momentum)`` for ``opt_name`` on problem ``p``."""
+    if opt_name == "restart_schedule":
+        return lambda lr, mom: nesterov_restart(lr)
+    if opt_name == "restart_function":
+        return lambda lr, mom: nesterov_restart(lr, mom, restart="function", f=p.f)
+    return OPTIMIZERS[opt_name]
 
 
 def _rotated(d):
@@ -50,11 +65,11 @@ def _starts(p, n):
     return np.clip(p.x0 + 0.2 * (hi - lo) * rng.standard_normal((n, p.dim)), lo, hi)
 
 
-@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("opt_name", OPT_NAMES)
 @pytest.mark.parametrize("name, d", CASES, ids=[f"{n}-{d}" for n, d in CASES])
 def test_batched_runs_equal_separate_runs_bit_for_bit(name, d, opt_name):
     p = _problem(name, d)
-    make = OPTIMIZERS[opt_name]
+    make = _make(opt_name, p)
     # lr from cautious to past the stability limit, so the batch mixes converging and diverging runs
     moms = np.array([0.0, 0.9])
     lrs = np.array([0.3, 1.0, 2.5])[:, None] / p.L + 0 * moms  # (3, 2): gradient descent ignores moms
@@ -71,19 +86,21 @@ def test_batched_runs_equal_separate_runs_bit_for_bit(name, d, opt_name):
                 assert batched.diverged[s, i, j] == alone.diverged
 
 
+@pytest.mark.parametrize("opt_name", ["nesterov", "restart", "restart_schedule", "restart_function"])
 @pytest.mark.parametrize("d", DIMS)
-def test_layout_of_the_batch_does_not_matter(d):
+def test_layout_of_the_batch_does_not_matter(d, opt_name):
     """The same 12 runs as a (12,), (3, 4) or (4, 3) batch, or transposed in memory, give the same bits."""
     p = _rotated(d)
+    make = _make(opt_name, p)
     starts = _starts(p, 12)
     lrs = np.linspace(0.2, 1.9, 12) / p.L
-    flat = nagcore.run(nagcore.nesterov(lrs, 0.8), p, starts, 30)
+    flat = nagcore.run(make(lrs, 0.8), p, starts, 30)
     for shape in ((3, 4), (4, 3)):
-        grid = nagcore.run(nagcore.nesterov(lrs.reshape(shape), 0.8), p, starts.reshape(shape + (d,)), 30)
+        grid = nagcore.run(make(lrs.reshape(shape), 0.8), p, starts.reshape(shape + (d,)), 30)
         np.testing.assert_array_equal(grid.x.reshape(flat.x.shape), flat.x)
         np.testing.assert_array_equal(grid.f.reshape(flat.f.shape), flat.f)
     fortran = np.asfortranarray(starts)
-    np.testing.assert_array_equal(nagcore.run(nagcore.nesterov(lrs, 0.8), p, fortran, 30).x, flat.x)
+    np.testing.assert_array_equal(nagcore.run(make(lrs, 0.8), p, fortran, 30).x, flat.x)
     # and the objective over the whole trajectory equals the objective row by row
     for k in (0, 7, 30):
         np.testing.assert_array_equal(flat.f[k], [p.f(x) for x in flat.x[k]])

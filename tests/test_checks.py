@@ -26,6 +26,7 @@ def test_fractions_numpy_scalars_and_small_float_types_are_real_numbers():
         ([0.1, datetime.date(2024, 1, 1)], r"got \[0\.1 datetime\.date\(2024, 1, 1\)\] of type object$"),
         ([0.5, "a"], r"got \['0\.5' 'a'\] of type <U32$"),
         (np.array([1 + 1j]), r"got \[1\.\+1\.j\] of type complex128$"),
+        (1j, r"got 1j of type complex128$"),  # a single value as it was written
         ([[1.0, 2.0], [3.0]], r"got a list$"),  # ragged: numpy cannot even make an array of it
         ([10**400], r"that fits a float64, got \[1000000000000000000000000000000000000000000000000000000000000000000000000000\.\.\.$"),
     ],
@@ -44,6 +45,15 @@ def test_long_values_are_shortened_in_messages():
     assert len(text) < 120 and "-1." in text
     assert _checks._show(np.arange(10.0)) == "[0. 1. 2. ... 7. 8. 9.]"
     assert _checks._show("x" * 100) == "'" + "x" * 76 + "..."
+    # up to six numbers are shown in full, more as the first three and the last three
+    for n in range(1, 13):
+        shown = _checks._show(np.arange(1.0, n + 1))
+        numbers = [int(t) for t in re.findall(r"(\d+)\.", shown)]
+        assert numbers == (list(range(1, n + 1)) if n <= 6 else [1, 2, 3, n - 2, n - 1, n]), shown
+        assert ("..." in shown) == (n > 6), shown
+    # a text of up to 80 characters is shown whole; a longer one is cut to 80, ending in "..."
+    assert _checks._show("x" * 78) == repr("x" * 78)
+    assert _checks._show("x" * 79) == repr("x" * 79)[:77] + "..."
 
 
 def test_read_only_copies():
@@ -79,3 +89,10 @@ def test_a_finite_real_number_message():
         problems.rosenbrock(a=float("inf"))
     with pytest.raises(ValueError, match=r"^a must be a finite real number, got \[1\. 2\.\]$"):
         problems.rosenbrock(a=[1.0, 2.0])
+
+
+def test_range_and_finiteness_messages_show_the_value():
+    with pytest.raises(ValueError, match=r"^momentum must be in \[0, 1\), got 1\.5$"):
+        nagcore.momentum(0.1, 1.5)
+    with pytest.raises(ValueError, match=r"^x0 must be finite \(no NaN or inf\), got \[nan  1\.\]$"):
+        nagcore.run(nagcore.gradient_descent(0.1), lambda x: x, [np.nan, 1.0], 3)

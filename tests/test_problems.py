@@ -87,6 +87,20 @@ def test_quadratic_matches_its_definition():
     assert (p.L, p.mu, p.kappa) == (9.0, 1.0, 9.0)
 
 
+def test_a_large_quadratic_over_many_points_matches_its_definition():
+    """300 parameters at 100 points: the products are formed a block of rows at a time, and every row is right."""
+    rng = np.random.default_rng(3)
+    Q, _ = np.linalg.qr(rng.standard_normal((300, 300)))
+    lam = np.geomspace(1e-2, 1.0, 300)
+    c = rng.standard_normal(300)
+    p = problems.quadratic(lam, rotation=Q, x_star=c)
+    xs = rng.standard_normal((100, 300))
+    A = (Q * lam) @ Q.T
+    y = xs - c
+    np.testing.assert_allclose(p.grad(xs), y @ A.T, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(p.f(xs), 0.5 * np.einsum("ij,jk,ik->i", y, A, y), rtol=1e-10)
+
+
 def test_condition_number_sets_L_to_one():
     p = problems.quadratic(condition_number=1000, dim=4)
     assert p.L == pytest.approx(1.0) and p.mu == pytest.approx(1e-3) and p.kappa == pytest.approx(1000)
@@ -332,6 +346,8 @@ def test_plotting_window_is_centred_and_holds_the_start_with_a_margin():
     [
         (np.eye(3), r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(3, 3\)$"),
         ([[1.0, 1e-6], [0.0, 1.0]], r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(2, 2\)$"),
+        ([[1.0, 1e-9], [0.0, 1.0]], r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(2, 2\)$"),
+        (np.eye(2) * (1 + 1e-7), r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(2, 2\)$"),  # stretches
         ([[np.nan, 0.0], [0.0, 1.0]], r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got shape \(2, 2\)$"),
         ([["a", "b"], ["c", "d"]], r"^rotation must be an angle \(2-D\) or a \(2, 2\) orthogonal matrix, got \[\['a' 'b'\]"),
         ("0.5", r"^rotation must be a finite real number, got '0\.5'$"),

@@ -1,5 +1,6 @@
 """Buffer reuse in run(): any optimizer written to the pure contract gives the same bits with or without it."""
 
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -114,6 +115,13 @@ def test_pool_is_used_only_for_large_float_arrays():
     assert _recycle.pool_for(np.zeros(_recycle.MIN_BYTES // 4, dtype=np.float32)) is None
 
 
+@pytest.mark.parametrize("gil", [True, False])
+def test_no_pool_where_threads_run_without_the_gil(gil, monkeypatch):
+    """Reference counts are not a safe test of "nothing else holds this buffer" in a free-threaded Python."""
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: gil, raising=False)
+    assert (_recycle.pool_for(np.zeros(_recycle.MIN_BYTES // 8)) is not None) == gil
+
+
 def test_a_large_run_reuses_buffers_and_matches_the_plain_run(monkeypatch):
     n = _recycle.MIN_BYTES // 8  # 4 MiB of parameters
     x0 = np.linspace(-1.0, 1.0, n)
@@ -177,6 +185,19 @@ def test_ufuncs_with_out_and_reductions_on_pooled_arrays():
     assert float(np.sum(x)) == 3.0 and np.add.reduce(x) == 3.0
     assert repr(x) == "array([0., 1., 2.])"
     assert type(x * np.ones(2)[:, None]) is np.ndarray  # another shape: not from the pool
+
+
+def test_ufuncs_with_two_outputs_on_pooled_arrays():
+    """Both results come back: in the caller's arrays where it gave them, in new ones where it gave None."""
+    pool = _recycle.Pool((3,))
+    x = pool.wrap(np.array([7.0, -5.5, 2.25]))
+    quotients, remainders = [3.0, -3.0, 1.0], [1.0, 0.5, 0.25]  # x = 2 q + r with 0 <= r < 2
+    q_out, r_out = np.empty(3), x + 0.0
+    q, r = np.divmod(x, 2.0, out=(q_out, r_out))
+    assert q is q_out and r is r_out
+    assert q_out.tolist() == quotients and np.asarray(r_out).tolist() == remainders
+    q, r = np.divmod(x, 2.0, out=(None, r_out))
+    assert r is r_out and np.asarray(q).tolist() == quotients
 
 
 def test_a_recycled_array_without_a_pool_computes_as_usual():

@@ -1,5 +1,6 @@
 """run(): shapes, bookkeeping, validation of every argument, and steps_to_tolerance."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -101,15 +102,19 @@ def test_shapes_that_do_not_broadcast_raise():
     p = problems.quadratic([1.0, 2.0])
     with pytest.raises(ValueError, match="x0's batch shape"):
         nagcore.run(nagcore.nesterov(np.array([0.1, 0.2, 0.3])), p, np.zeros((2, 2)), 5)
+    message = (r"^x0's batch shape \(2, 3\) does not broadcast with the hyperparameter shape \(4,\); "
+               r"leading axes of x0 and the lr/momentum arrays must be broadcast-compatible$")
+    with pytest.raises(ValueError, match=message):
+        nagcore.run(nagcore.nesterov(np.linspace(0.1, 0.4, 4)), p, np.zeros((2, 3, 2)), 5)
     with pytest.raises(ValueError, match="hyperparameter shapes do not broadcast"):
         nagcore.run(nagcore.nesterov(np.array([0.1, 0.2]), np.array([0.1, 0.2, 0.3])), p, p.x0, 5)
 
 
 def test_bad_optimizer_objective_and_blowup_raise():
     p = problems.quadratic([1.0, 2.0])
-    with pytest.raises(ValueError, match="optimizer"):
+    with pytest.raises(ValueError, match=r"^optimizer must be a nagcore Optimizer .*, got str$"):
         nagcore.run("sgd", p, p.x0, 5)
-    with pytest.raises(ValueError, match="objective"):
+    with pytest.raises(ValueError, match=r"^objective must be a nagcore Problem or a callable returning the gradient, got float$"):
         nagcore.run(nagcore.nesterov(0.1), 3.0, p.x0, 5)
     with pytest.raises(ValueError, match="blowup"):
         nagcore.run(nagcore.nesterov(0.1), p, p.x0, 5, blowup=0.5)
@@ -231,14 +236,17 @@ def test_objective_instead_of_gradient_is_refused_clearly():
         nagcore.run(nagcore.nesterov(0.1), p.f, p.x0, 5)
     with pytest.raises(ValueError, match=r"objective must return the gradient.*shape \(3, 2\).*shape \(3,\)"):
         nagcore.run(nagcore.nesterov(0.1), p.f, np.ones((3, 2)), 5)
+    with pytest.raises(ValueError, match=r"shape \(4, 3, 2\); it returned shape \(4, 3\)\. It returned one value per run") as info:
+        nagcore.run(nagcore.nesterov(0.1), p.f, np.ones((4, 3, 2)), 5)  # a grid of runs
+    assert str(info.value).endswith("(for a Problem p, p.grad, or p itself).")  # the hint says how to pass a Problem
 
 
 @pytest.mark.parametrize(
     "bad, match",
     [
-        (lambda x: x[..., :1], r"objective must return the gradient, an array of x's shape \(4, 2\); it returned shape \(4, 1\)"),
+        (lambda x: x[..., :1], r"^objective must return the gradient, an array of x's shape \(4, 2\); it returned shape \(4, 1\)\.$"),
         (lambda x: np.ones(2), r"objective must return the gradient.*\(4, 2\).*\(2,\)"),  # broadcasts, would run silently
-        (lambda x: x + 1j, r"objective must return real numbers"),
+        (lambda x: x + 1j, r"objective must return real numbers \(an int or float array\); it returned dtype complex128$"),
         (lambda x: np.full(x.shape, "a"), r"objective must return real numbers"),
     ],
 )
@@ -254,6 +262,22 @@ def test_problem_with_a_wrong_gradient_names_objective_grad():
         nagcore.run(nagcore.gradient_descent(0.1), broken, p.x0, 3)
 
 
+def test_an_objective_of_the_wrong_shape_is_refused_with_both_shapes():
+    p = problems.quadratic([1.0, 2.0])
+    broken = p._replace(f=lambda x: np.sum(x))  # one number for the whole trajectory
+    with pytest.raises(ValueError, match=r"^objective\.f must map \(\.\.\., d\) to \(\.\.\.\): for shape \(6, 2\) it returned shape \(\)$"):
+        nagcore.run(nagcore.gradient_descent(0.1), broken, p.x0, 5)
+
+
+def test_objective_over_a_long_record_equals_the_objective_row_by_row():
+    """50 runs of 100 parameters for 500 steps: the values are computed a block of steps at a time."""
+    p = problems.quadratic(np.geomspace(0.01, 1.0, 100), x_star=np.linspace(-1.0, 1.0, 100))
+    starts = np.random.default_rng(5).standard_normal((50, 100))
+    traj = nagcore.run(nagcore.nesterov(np.linspace(0.5, 2.5, 50), 0.5), p, starts, 500)
+    np.testing.assert_array_equal(traj.f, [p.f(x) for x in traj.x])
+    assert traj.diverged.any() and not traj.diverged.all()  # finite and overflowing values alike
+
+
 def test_gradient_is_checked_once_not_every_step():
     shapes = []
 
@@ -263,6 +287,15 @@ def test_gradient_is_checked_once_not_every_step():
 
     traj = nagcore.run(nagcore.nesterov(0.1, 0.5), grad, np.ones((2, 3)), 4)
     assert shapes == [(2, 3)] * 4 and traj.x.shape == (5, 2, 3)
+    # from the second step on the optimizer is handed the gradient itself: no check, no wrapper
+    handed = []
+
+    def step(g, x, state):
+        handed.append(g)
+        return x - 0.1 * g(x), state
+
+    nagcore.run(nagcore.Optimizer(lambda x: (), step, {}), grad, np.ones((2, 3)), 4)
+    assert handed[0] is not grad and handed[1:] == [grad] * 3
 
 
 # --- bad input: every ValueError names its argument ----------------------------------------------
@@ -318,6 +351,21 @@ def test_a_run_too_large_for_memory_is_refused_up_front_with_its_size():
     # the same number of steps fits when only a few iterates are kept (and zero steps are run here)
     many = nagcore.run(nagcore.gradient_descent(0.1), p, p.x0, 0, every=10**12)
     assert many.x.shape == (1, 2)
+
+
+def test_the_memory_check_counts_the_record_to_the_byte(monkeypatch):
+    """8 bytes per recorded number: d per iterate, and one more for its value when there is an objective."""
+    p = problems.quadratic([1.0, 2.0])
+    starts = np.zeros((3, 2))
+    record = 8 * 11 * 3 * 2  # 11 iterates (0, 10, ..., 90 and the last, 91) of 3 runs x 2 parameters
+    monkeypatch.setattr(sys.modules["nagcore.run"], "_physical_memory", lambda: record)
+    assert nagcore.run(nagcore.gradient_descent(0.1), p.grad, starts, 91, every=10).x.shape == (11, 3, 2)  # exactly fits
+    message = (r"^steps=91 with every=10 records 11 iterates of 3 run\(s\) x 2 parameters, which needs 792 bytes; "
+               r"this machine has 528 bytes of memory\. Record fewer iterates \(a larger every\) or run fewer steps\.$")
+    with pytest.raises(ValueError, match=message):  # with the values: 11 x 3 more numbers
+        nagcore.run(nagcore.gradient_descent(0.1), p, starts, 91, every=10)
+    monkeypatch.setattr(sys.modules["nagcore.run"], "_physical_memory", lambda: record + 8 * 33)
+    assert nagcore.run(nagcore.gradient_descent(0.1), p, starts, 91, every=10).f.shape == (11, 3)
 
 
 def test_numpy_integers_are_accepted_counts():
@@ -378,6 +426,50 @@ def test_first_divergence_judges_each_run_on_its_own_entries():
     np.testing.assert_array_equal(traj.diverged, [False, True])
 
 
+def test_first_divergence_over_a_record_of_several_chunks():
+    """A record of 38 MB is read in several chunks; each run's first step is found in whichever chunk holds it."""
+    n, d = 1200, 1000
+    xs = np.zeros((n, 4, d))  # run 0 stays at the reference
+    xs[0, 1, 0] = np.nan  # run 1 starts non-finite (step 0) and is non-finite again at step 1000
+    xs[1000:, 1] = np.inf
+    xs[:, 2] = 1.0  # run 2: limit 1e6 (1 + sqrt(1000)), passed at step 900 by a distance of 1e8 sqrt(1000)
+    xs[900:, 2] = 1e8
+    xs[1100, 3, 7] = -np.inf  # run 3: one non-finite entry, late
+    np.testing.assert_array_equal(nagcore.first_divergence(xs, np.zeros(d)), [-1, 0, 900, 1100])
+
+
+def test_divergence_is_measured_from_a_reference_far_from_the_origin():
+    p = problems.quadratic([1.0, 2.0], x_star=[1e8, -1e8], x0=[1e8 + 1.0, -1e8])  # |x| is 1e8 times the limit's scale
+    traj = nagcore.run(nagcore.nesterov(0.5, 0.5), p, p.x0, 20)
+    assert traj.diverged is False and nagcore.first_divergence(traj.x, p.x_star) == -1
+    gone = nagcore.run(nagcore.gradient_descent(3.0), p, p.x0, 40)  # |x - x*| = 2^k from 1: past 2e6 at k = 21
+    assert gone.diverged is True and nagcore.first_divergence(gone.x, p.x_star) == 21
+
+
+@pytest.mark.parametrize("blowup", [1.5, 1e6])
+def test_a_step_one_ulp_beyond_the_limit_is_flagged_and_one_at_it_is_not(blowup):
+    """From the reference the limit is blowup itself; the rule is a strict distance > limit."""
+    for target, beyond in ((blowup, False), (np.nextafter(blowup, np.inf), True), (np.nextafter(blowup, 0.0), False)):
+        jump = nagcore.run(nagcore.gradient_descent(1.0), lambda x: np.full_like(x, -target), [0.0], 1, blowup=blowup)
+        assert jump.x[1, 0] == target and jump.diverged is beyond
+
+
+def test_the_fast_check_agrees_with_the_exact_rule_in_the_last_bits_of_the_limit():
+    """1000 parameters, distances within 40 ulps of the limit, where a sum in another order flips the verdict."""
+    d, eps = 1000, np.finfo(float).eps
+    rng = np.random.default_rng(0)
+    direction = rng.standard_normal((400, d)) * rng.uniform(0.0, 2.0, d)  # unequal terms: rounding differs by order
+    direction /= np.linalg.norm(direction, axis=-1, keepdims=True)
+    points = direction * (2.0 * (1.0 + rng.integers(-40, 41, 400) * eps))[:, None]
+    traj = nagcore.run(nagcore.gradient_descent(1.0), lambda x: -points, np.zeros((400, d)), 1, blowup=2.0)
+    np.testing.assert_array_equal(traj.x[1], points)
+    exact = nagcore.first_divergence(traj.x, np.zeros(d), blowup=2.0) >= 0
+    np.testing.assert_array_equal(traj.diverged, exact)
+    # the grid is a real test: a plain dot product would misjudge some of these runs
+    plain = np.einsum("ij,ij->i", points, points) > 4.0
+    assert exact.any() and not exact.all() and np.any(plain != exact)
+
+
 def test_first_divergence_uses_the_default_blowup_of_run():
     p = problems.quadratic([1.0])
     # |x_k| = 2^k from 1; run's default limit 1e6 * 2 is first passed at k = 21 (2^21 > 2e6 > 2^20)
@@ -407,7 +499,7 @@ def test_steps_to_tolerance_edge_cases():
     # a run that is never above the tolerance is done at step 0, whatever the other runs do
     np.testing.assert_array_equal(nagcore.steps_to_tolerance(np.array([[0.1, 1.0], [0.05, 0.1]]), 0.2), [0.0, 1.0])
     assert nagcore.steps_to_tolerance([3, 2, 1, 0], 1) == 2  # integer errors
-    for bad, message in ((["a", "b"], r"^errors must be an array of real numbers"), (0.5, r"^errors must have a leading step axis")):
+    for bad, message in ((["a", "b"], r"^errors must be an array of real numbers \(NaN allowed\), got"), (0.5, r"^errors must have a leading step axis")):
         with pytest.raises(ValueError, match=message):
             nagcore.steps_to_tolerance(bad, 0.1)
     with pytest.raises(ValueError, match=r"^tol must be finite and > 0"):

@@ -276,7 +276,7 @@ def test_gradient_descent_at_lr_L_two_is_not_converging_on_the_rate_map():
     column = np.flatnonzero(m.lr == 2.0)
     assert column.size == 1
     assert np.all(m.rates["gd"][:, :, column] == 1.0)
-    assert np.all(np.isinf(theory.steps_per_decade(m.rates["gd"][:, :, column])))
+    assert np.all(theory.steps_per_decade(m.rates["gd"][:, :, column]) == np.inf)
     assert theory.rate("gd", 2.0, 0.0, [0.5, 1.0]) == 1.0
 
 
@@ -286,10 +286,12 @@ def test_steps_per_decade():
     out = theory.steps_per_decade(rho)
     assert out[0] == 0.0
     np.testing.assert_allclose(out[1:5], expected, rtol=1e-15)
-    assert out[4] > 1e15 and np.isinf(out[5:]).all()
+    assert out[4] > 1e15 and np.all(out[5:] == np.inf)  # +inf: never, not a negative count
     for bad in ([-0.1], [np.nan], "0.5"):
         with pytest.raises(ValueError, match=r"^rates must"):
             theory.steps_per_decade(bad)
+    with pytest.raises(ValueError, match=r"^rates must be finite and >= 0, got \[ 0\.5 -0\.1\]$"):
+        theory.steps_per_decade([0.5, -0.1])
 
 
 def test_theory_does_not_warn():

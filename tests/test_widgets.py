@@ -11,6 +11,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -186,6 +187,18 @@ def test_rate_map_uses_the_chapters_grid_and_its_fewest_steps_are_right():
         worst = [max(_spectral_radius(m, lr * lam, g) for lam in (0.1, 1.0)) for g in default.momentum for lr in default.lr]
         assert fewest[m] == round(math.log(10) / -math.log(min(worst)), 1)
     assert fewest == {"gd": 11.6, "momentum": 3.8, "nesterov": 5.4}
+
+
+def test_fewest_steps_at_the_edges_of_convergence():
+    """Rate 0 needs no step per tenfold reduction; a best rate of exactly 1 never converges (inf, not a count)."""
+    explorer = widgets.RateMapExplorer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # kappa = 1: every method at lr * L = 1 and momentum 0 (both on the grid) lands on the minimum in one step
+        assert explorer.fewest_steps(1.0) == {"gd": 0.0, "momentum": 0.0, "nesterov": 0.0}
+        # at momentum 0 all three are gradient descent, whose rate at lr * L = 2 is |1 - 2| = 1 exactly
+        explorer.grid = theory.rate_map(1.0, lr=[2.0, 3.0], momentum=[0.0])
+        assert explorer.fewest_steps(10.0) == {m: math.inf for m in theory.METHODS}
 
 
 def test_colours_come_from_the_shared_palette():
