@@ -199,27 +199,20 @@ def _torch_sgd(torch, kind, x0, lam, lr, gamma, steps):
 
 # --- 3. memory ------------------------------------------------------------------------------------
 
-MEMORY_RUN = """
-import json, numpy as np, nagcore
-from nagcore import problems
+def _memory_run() -> str:
+    """The measured run as a script: the memory test's set-up (same problem, same peak reset), then
+    the 10,000-step run it checks, printing peak and output bytes."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_memory import SETUP
 
-def resident(field):  # kB in /proc/self/status; VmHWM is the peak since the last reset
-    for line in open("/proc/self/status"):
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-
-q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((300, 300)))
-p = problems.quadratic(np.geomspace(1e-3, 1.0, 300), rotation=q)
-nagcore.run(nagcore.nesterov(1.0, 0.9), p, p.x0, 3)
-open("/proc/self/clear_refs", "w").write("5")  # ru_maxrss would start at the bench's own peak
-before = resident("VmRSS")
-traj = nagcore.run(nagcore.nesterov(1.0, 0.9), p, p.x0, 10_000)
-print(json.dumps({"peak": resident("VmHWM") - before, "output": traj.x.nbytes + traj.f.nbytes}))
-"""
+    return SETUP + (
+        "traj = nagcore.run(nagcore.nesterov(1.0, 0.9), p, p.x0, 10_000)\n"
+        'print(json.dumps({"peak": resident("VmHWM") - before, "output": traj.x.nbytes + traj.f.nbytes}))\n'
+    )
 
 
 def memory_section() -> list[tuple]:
-    out = subprocess.run([sys.executable, "-c", MEMORY_RUN], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", _memory_run()], capture_output=True, text=True)
     if out.returncode:
         return [("memory", "300 parameters x 10,000 steps: peak / output", float("nan"), out.stderr.strip().splitlines()[-1][:100])]
     m = json.loads(out.stdout.splitlines()[-1])
